@@ -1,0 +1,54 @@
+# One command per job. `make up` deploys the dev stack to a local kind cluster with a local
+# state backend; `make test` runs the test suite. Both create .venv from requirements.txt.
+
+PYTHON ?= python3
+VENV ?= .venv
+STACK ?= dev
+STATE_DIR ?= $(CURDIR)/.pulumi-state
+KIND_CLUSTER ?= platform
+
+export PULUMI_BACKEND_URL ?= file://$(STATE_DIR)
+export PULUMI_CONFIG_PASSPHRASE_FILE ?= $(STATE_DIR)/passphrase
+
+.PHONY: venv test lint plan up preview destroy kind reference
+
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+test: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/python -m pytest
+
+plan: venv
+	$(VENV)/bin/python -m stacks plan $(STACK)
+
+reference: venv
+	$(VENV)/bin/python -m stacks reference --write
+
+kind:
+	@command -v kind >/dev/null || { echo "kind is not installed: https://kind.sigs.k8s.io/docs/user/quick-start/#installation"; exit 1; }
+	@kind get clusters 2>/dev/null | grep -qx '$(KIND_CLUSTER)' || kind create cluster --name $(KIND_CLUSTER)
+
+# Local file backend and a generated passphrase: no Pulumi account and no cloud needed.
+_pulumi_stack: venv
+	@command -v pulumi >/dev/null || { \
+	  echo "The Pulumi CLI is not installed. Install it with 'curl -fsSL https://get.pulumi.com | sh'"; \
+	  echo "(or see https://www.pulumi.com/docs/iac/download-install/), then run 'make $(MAKECMDGOALS)' again."; \
+	  exit 1; }
+	@mkdir -p $(STATE_DIR)
+	@test -s $(PULUMI_CONFIG_PASSPHRASE_FILE) || { umask 077; $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(32))' > $(PULUMI_CONFIG_PASSPHRASE_FILE); }
+	@pulumi stack select $(STACK) 2>/dev/null || pulumi stack init $(STACK) --secrets-provider passphrase
+
+up: $(if $(filter dev,$(STACK)),kind) _pulumi_stack
+	pulumi up --stack $(STACK) $(PULUMI_FLAGS)
+
+preview: _pulumi_stack
+	pulumi preview --stack $(STACK) $(PULUMI_FLAGS)
+
+destroy: _pulumi_stack
+	pulumi destroy --stack $(STACK) $(PULUMI_FLAGS)

@@ -1,0 +1,9 @@
+"""The Pulumi program: load this stack's configuration, build the platform, export outputs."""
+
+import pulumi
+
+from stacks import loader, platform
+
+config = loader.from_pulumi()
+for name, value in platform.build(config, pulumi.get_stack()).items():
+    pulumi.export(name, value)

@@ -1,0 +1,79 @@
+"""Command line: `python -m stacks plan <stack>` and `python -m stacks reference`.
+
+python -m stacks plan prod                       # print the resource tree and counts
+python -m stacks plan prod --out plan.json       # also write the plan as JSON
+python -m stacks plan prod --compare old.json    # and print what changed since old.json
+python -m stacks plan prod --preview             # unknown computed values, as in preview
+python -m stacks reference --write               # regenerate docs/configuration.md
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from components.errors import ConfigurationError
+
+
+def _plan(args: argparse.Namespace) -> int:
+    from stacks import offline, plan
+
+    try:
+        run = offline.run(args.stack, preview=args.preview, project_dir=Path(args.project_dir))
+    except ConfigurationError as exc:
+        print(f"error: configuration is invalid:\n{exc}", file=sys.stderr)
+        return 2
+    except FileNotFoundError as exc:
+        print(f"error: no stack file {exc.filename}", file=sys.stderr)
+        return 2
+    if run.unknown_invokes:
+        print(f"error: unknown invokes {run.unknown_invokes}", file=sys.stderr)
+        return 1
+    print(plan.render_tree(run))
+    data = plan.to_json(run)
+    if args.out:
+        Path(args.out).write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+        print(f"\nPlan written to {args.out}")
+    if args.compare:
+        previous = json.loads(Path(args.compare).read_text())
+        print(f"\nChanges since {args.compare}:\n{plan.diff(previous, data)}")
+    return 0
+
+
+def _reference(args: argparse.Namespace) -> int:
+    from stacks import reference
+
+    text = reference.render()
+    if args.write:
+        reference.REFERENCE_PATH.write_text(text)
+        print(f"wrote {reference.REFERENCE_PATH}")
+    else:
+        print(text, end="")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m stacks",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    plan_cmd = commands.add_parser("plan", help="offline plan of a stack (no CLI, no cloud)")
+    plan_cmd.add_argument("stack", help="stack name: reads Pulumi.<stack>.yaml")
+    plan_cmd.add_argument("--out", help="write the plan as JSON to this file")
+    plan_cmd.add_argument("--compare", help="a previous plan JSON to diff against")
+    plan_cmd.add_argument("--preview", action="store_true", help="leave computed values unknown")
+    plan_cmd.add_argument("--project-dir", default=".", help="folder holding the stack files")
+    plan_cmd.set_defaults(func=_plan)
+    ref_cmd = commands.add_parser("reference", help="the configuration reference")
+    ref_cmd.add_argument("--write", action="store_true", help="write docs/configuration.md")
+    ref_cmd.set_defaults(func=_reference)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,270 @@
+"""Run the Pulumi program through Pulumi's mock runtime: no CLI, no cloud credentials.
+
+`RecordingMocks` returns plausible computed outputs per resource type in update mode and only
+echoes inputs in preview mode (so computed values stay unknown, as in `pulumi preview`). Every
+registration is recorded with its inputs, parent, provider and options. Invokes the program
+was not taught to expect fail the run, so a new data-source call cannot slip in unreviewed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime import rpc
+from pulumi.runtime.mocks import MockMonitor
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from stacks import loader
+from stacks.config import PROJECT
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+COMPUTED = "<computed>"
+
+ACCOUNT_ID = "123456789012"
+
+
+def _computed_outputs(type_: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    """Plausible values the cloud would compute for a resource of `type_`."""
+    arn = f"arn:aws:iam::{ACCOUNT_ID}:role/{name}"
+    table: dict[str, dict[str, Any]] = {
+        "aws:iam/role:Role": {"arn": arn, "name": inputs.get("name", name)},
+        "aws:iam/policy:Policy": {"arn": f"arn:aws:iam::{ACCOUNT_ID}:policy/{name}"},
+        "aws:kms/key:Key": {
+            "arn": f"arn:aws:kms:eu-west-1:{ACCOUNT_ID}:key/{name}",
+            "keyId": f"{name}-key-id",
+        },
+        "aws:eks/cluster:Cluster": {
+            "arn": f"arn:aws:eks:eu-west-1:{ACCOUNT_ID}:cluster/{inputs.get('name', name)}",
+            "endpoint": "https://ABCDEF0123456789.gr7.eu-west-1.eks.amazonaws.com",
+            "certificateAuthority": {"data": "LS0tLS1CRUdJTi1DRVJUSUZJQ0FURS0tLS0t"},
+            "identities": [
+                {"oidcs": [{"issuer": "https://oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF0123"}]}
+            ],
+            "vpcConfig": {**inputs.get("vpcConfig", {}), "clusterSecurityGroupId": "sg-0c1"},
+        },
+        "aws:ec2/vpc:Vpc": {"arn": f"arn:aws:ec2:eu-west-1:{ACCOUNT_ID}:vpc/vpc-0a1"},
+        "aws:s3/bucket:Bucket": {"arn": f"arn:aws:s3:::{inputs.get('bucket', name)}"},
+        "aws:sqs/queue:Queue": {
+            "arn": f"arn:aws:sqs:eu-west-1:{ACCOUNT_ID}:{name}",
+            "url": f"https://sqs.eu-west-1.amazonaws.com/{ACCOUNT_ID}/{name}",
+        },
+        "gcp:container/cluster:Cluster": {
+            "endpoint": "34.77.0.10",
+            "masterAuth": {"clusterCaCertificate": "LS0tLS1CRUdJTi1DRVJUSUZJQ0FURS0tLS0t"},
+            "controlPlaneEndpointsConfig": {
+                **inputs.get("controlPlaneEndpointsConfig", {}),
+                "dnsEndpointConfig": {
+                    **inputs.get("controlPlaneEndpointsConfig", {}).get("dnsEndpointConfig", {}),
+                    "endpoint": "gke-0123456789abcdef-123456789.europe-west1.gke.goog",
+                },
+            },
+        },
+        "gcp:serviceaccount/account:Account": {
+            "email": f"{inputs.get('accountId', name)}@example-project.iam.gserviceaccount.com",
+            "member": f"serviceAccount:{inputs.get('accountId', name)}"
+            "@example-project.iam.gserviceaccount.com",
+        },
+        "gcp:kms/cryptoKey:CryptoKey": {
+            "id": f"projects/example-project/locations/europe-west1/keyRings/ring/"
+            f"cryptoKeys/{inputs.get('name', name)}"
+        },
+        "tls:index/privateKey:PrivateKey": {
+            "privateKeyPem": "-----BEGIN PRIVATE KEY-----\nMOCK\n-----END PRIVATE KEY-----\n",
+            "publicKeyPem": "-----BEGIN PUBLIC KEY-----\nMOCK\n-----END PUBLIC KEY-----\n",
+        },
+        "tls:index/selfSignedCert:SelfSignedCert": {
+            "certPem": "-----BEGIN CERTIFICATE-----\nMOCK\n-----END CERTIFICATE-----\n",
+        },
+        "random:index/randomPassword:RandomPassword": {"result": "mock-password-0123456789"},
+    }
+    return table.get(type_, {})
+
+
+# Invokes the program makes, with plausible answers. Anything else fails the run.
+INVOKES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    "aws:index/getCallerIdentity:getCallerIdentity": lambda args: {
+        "accountId": ACCOUNT_ID,
+        "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/ci",
+        "userId": "AIDAEXAMPLE",
+    },
+    "aws:index/getPartition:getPartition": lambda args: {
+        "partition": "aws",
+        "dnsSuffix": "amazonaws.com",
+    },
+}
+
+
+@dataclass
+class Registration:
+    """One registered resource, as the engine would see it."""
+
+    urn: str
+    type: str
+    name: str
+    custom: bool
+    parent: str
+    provider: str
+    inputs: dict[str, Any]
+    secret_inputs: set[str]
+    protect: bool
+    dependencies: list[str]
+    deleted_with: str
+    ignore_changes: list[str]
+    aliases: list[str]
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def provider_urn(self) -> str:
+        return self.provider.rsplit("::", 1)[0] if self.provider else ""
+
+
+def _reveal(value: Any, path: str, secrets: set[str]) -> Any:
+    """Strip secret markers from deserialized inputs, noting where secrets were."""
+    if rpc.is_rpc_secret(value):
+        secrets.add(path)
+        return _reveal(rpc.unwrap_rpc_secret(value), path, set())
+    if value == rpc.UNKNOWN:
+        return COMPUTED
+    if isinstance(value, dict):
+        return {k: _reveal(v, f"{path}.{k}" if path else k, secrets) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_reveal(v, f"{path}[{i}]", secrets) for i, v in enumerate(value)]
+    return value
+
+
+class RecordingMocks(pulumi.runtime.Mocks):
+    def __init__(self, preview: bool) -> None:
+        self.preview = preview
+        self.unknown_invokes: list[str] = []
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
+        state = dict(args.inputs)
+        if not self.preview:
+            state.update(_computed_outputs(args.typ, args.name, args.inputs))
+        resource_id = None if self.preview else f"{args.name}-id"
+        return resource_id or "", state
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list | None]:
+        answer = INVOKES.get(args.token)
+        if answer is None:
+            self.unknown_invokes.append(args.token)
+            raise NotImplementedError(
+                f"the offline runner does not know invoke {args.token}; teach "
+                "stacks/offline.py INVOKES a plausible answer"
+            )
+        return answer(dict(args.args)), None
+
+
+class RecordingMonitor(MockMonitor):
+    def __init__(self, mocks: RecordingMocks) -> None:
+        super().__init__(mocks)
+        self.registrations: dict[str, Registration] = {}
+
+    def RegisterResource(self, request):
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            return response
+        secrets: set[str] = set()
+        inputs = _reveal(
+            rpc.deserialize_properties(request.object, keep_unknowns=True), "", secrets
+        )
+        self.registrations[response.urn] = Registration(
+            urn=response.urn,
+            type=request.type,
+            name=request.name,
+            custom=request.custom,
+            parent=request.parent,
+            provider=request.provider,
+            inputs=inputs,
+            secret_inputs=secrets,
+            protect=bool(request.protect),
+            dependencies=list(request.dependencies),
+            deleted_with=request.deletedWith,
+            ignore_changes=list(request.ignoreChanges),
+            aliases=[a.urn or a.spec.name for a in request.aliases],
+            outputs=self.resources[response.urn].state if response.urn in self.resources else {},
+        )
+        return response
+
+
+@dataclass
+class StackOutput:
+    value: Any
+    secret: bool
+    known: bool
+
+
+@dataclass
+class Run:
+    """The outcome of one offline run of a stack."""
+
+    stack: str
+    preview: bool
+    registrations: dict[str, Registration]
+    outputs: dict[str, StackOutput]
+    unknown_invokes: list[str]
+
+    def of_type(self, type_: str) -> list[Registration]:
+        return [r for r in self.registrations.values() if r.type == type_]
+
+    def named(self, name: str) -> Registration:
+        found = [r for r in self.registrations.values() if r.name == name]
+        if len(found) != 1:
+            raise KeyError(f"{len(found)} resources named {name!r}")
+        return found[0]
+
+
+def run(
+    stack: str,
+    *,
+    preview: bool = False,
+    project_dir: Path = PROJECT_DIR,
+    config: dict[str, Any] | None = None,
+    program: Callable[[], dict[str, Any]] | None = None,
+    monitor: RecordingMonitor | None = None,
+) -> Run:
+    """Run the program for `stack` (its stack file, or `config` as a stack file's `config:`
+    mapping) and return what it registered. Configuration errors propagate as
+    `ConfigurationError`."""
+    from stacks import platform
+
+    file_config = (
+        config
+        if config is not None
+        else loader.read_stack_file(loader.stack_file(stack, project_dir))
+    )
+    values, secret_keys = loader.engine_config(file_config)
+
+    monitor = monitor or RecordingMonitor(RecordingMocks(preview))
+    mocks = monitor.mocks
+    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
+    pulumi.runtime.set_all_config(values, secret_keys)
+
+    results: dict[str, StackOutput] = {}
+
+    async def resolve(exports: dict[str, Any]) -> None:
+        for key, value in exports.items():
+            output = pulumi.Output.from_input(value)
+            results[key] = StackOutput(
+                value=await output.future(),
+                secret=await output.is_secret(),
+                known=await output.is_known(),
+            )
+
+    def main() -> Any:
+        if program is not None:
+            exports = program()
+        else:
+            cfg = loader.from_pulumi(file_config=file_config, project_dir=project_dir)
+            exports = platform.build(cfg, stack)
+        return resolve(exports)
+
+    _sync_await(run_pulumi_func(main))
+    asyncio.set_event_loop(asyncio.new_event_loop())
+    return Run(stack, preview, monitor.registrations, results, mocks.unknown_invokes)

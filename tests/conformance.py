@@ -1,0 +1,237 @@
+"""Checks of emitted objects against upstream schemas. Each returns a list of findings (empty
+when everything conforms), so a test can report all of them at once."""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import kubernetes_validate
+import yaml
+
+from stacks.offline import COMPUTED, Registration
+from tests.conftest import SCHEMAS
+
+# Resource types that are not Kubernetes objects themselves.
+NON_OBJECT_TYPES = {
+    "kubernetes:helm.sh/v3:Release",
+    "kubernetes:yaml/v2:ConfigFile",
+    "kubernetes:yaml/v2:ConfigGroup",
+}
+
+# Chart name -> folder under shared/schemas holding its values.yaml / values.schema.json.
+CHART_SCHEMAS = {
+    "cert-manager": "cert-manager/chart",
+    "cloudnative-pg": "cloudnative-pg/chart-cloudnative-pg",
+    "plugin-barman-cloud": "barman-cloud-plugin/chart",
+    "traefik": "traefik/chart",
+    "aws-load-balancer-controller": "aws-load-balancer-controller/chart",
+    "external-dns": "external-dns/chart",
+    "external-secrets": "external-secrets/chart",
+    "tailscale-operator": "tailscale-operator/chart",
+    "karpenter": "karpenter/chart",
+    "cluster-autoscaler": "cluster-autoscaler/chart",
+}
+
+SECRET_MARKERS = ("[secret]", "mock-password-", "BEGIN PRIVATE KEY")
+
+
+def kubernetes_objects(registrations: list[Registration]) -> list[Registration]:
+    return [
+        r
+        for r in registrations
+        if r.custom and r.type.startswith("kubernetes:") and r.type not in NON_OBJECT_TYPES
+    ]
+
+
+def _group_version_kind(r: Registration) -> tuple[str, str, str]:
+    api_version = r.inputs.get("apiVersion", "")
+    group, _, version = api_version.rpartition("/")
+    return group, version, r.inputs.get("kind", "")
+
+
+def _yaml_loader() -> type[yaml.SafeLoader]:
+    class Loader(yaml.SafeLoader):
+        pass
+
+    # prometheus-operator CRDs carry an enum value '=' that PyYAML reads as a value tag.
+    Loader.add_constructor("tag:yaml.org,2002:value", lambda loader, node: node.value)
+    return Loader
+
+
+@functools.cache
+def crd_schemas() -> dict[tuple[str, str, str], dict[str, Any]]:
+    """(group, version, kind) -> openAPIV3Schema for every CRD under shared/schemas."""
+    index: dict[tuple[str, str, str], dict[str, Any]] = {}
+    loader = _yaml_loader()
+    for path in sorted(SCHEMAS.rglob("*.yaml")):
+        if "/chart" in str(path.relative_to(SCHEMAS)):
+            continue
+        for doc in yaml.load_all(path.read_text(), Loader=loader):
+            if not isinstance(doc, dict) or doc.get("kind") != "CustomResourceDefinition":
+                continue
+            spec = doc["spec"]
+            for version in spec["versions"]:
+                schema = (version.get("schema") or {}).get("openAPIV3Schema")
+                if schema and version.get("served", True):
+                    index[(spec["group"], version["name"], spec["names"]["kind"])] = schema
+    return index
+
+
+def _without_computed(value: Any) -> Any:
+    """Drop values only known after deploy; they cannot be checked offline."""
+    if isinstance(value, dict):
+        return {k: _without_computed(v) for k, v in value.items() if v != COMPUTED}
+    if isinstance(value, list):
+        return [_without_computed(v) for v in value if v != COMPUTED]
+    return value
+
+
+def is_builtin(r: Registration, k8s_version: str) -> bool:
+    """Whether the official Kubernetes schema (not a CRD) describes this object."""
+    try:
+        kubernetes_validate.validate(
+            {"apiVersion": r.inputs.get("apiVersion", ""), "kind": r.inputs.get("kind", "")},
+            k8s_version,
+            strict=True,
+        )
+    except kubernetes_validate.SchemaNotFoundError:
+        return False
+    except kubernetes_validate.ValidationError:
+        return True
+    return True
+
+
+def kubernetes_findings(r: Registration, k8s_version: str) -> list[str]:
+    """Validate a built-in object against the official schema (strict: no unknown fields)."""
+    body = _without_computed(r.inputs)
+    try:
+        kubernetes_validate.validate(body, k8s_version, strict=True)
+    except kubernetes_validate.ValidationError as exc:
+        path = ".".join(str(p) for p in exc.absolute_path)
+        return [f"{r.type} {r.name}: {path}: {exc.message}"]
+    return []
+
+
+def crd_findings(r: Registration) -> list[str]:
+    group, version, kind = _group_version_kind(r)
+    schema = crd_schemas().get((group, version, kind))
+    if schema is None:
+        return [f"{r.type} {r.name}: no CRD for {group}/{version} {kind} in shared/schemas"]
+    body = {k: v for k, v in _without_computed(r.inputs).items() if k != "metadata"}
+    body.update(apiVersion=r.inputs["apiVersion"], kind=kind)
+    validator = jsonschema.Draft7Validator(_structural(schema))
+    return [
+        f"{r.type} {r.name}: {'.'.join(str(p) for p in e.absolute_path)}: {e.message}"
+        for e in validator.iter_errors(body)
+    ]
+
+
+def _structural(schema: Any) -> Any:
+    """OpenAPI v3 structural schema -> JSON schema: unknown fields are errors unless the
+    schema preserves them, and int-or-string fields accept both."""
+    if isinstance(schema, list):
+        return [_structural(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: _structural(v) for k, v in schema.items() if not k.startswith("x-kubernetes")}
+    if schema.get("x-kubernetes-int-or-string"):
+        out.pop("type", None)
+        out["anyOf"] = [{"type": "integer"}, {"type": "string"}]
+    if schema.get("nullable"):
+        kind = out.get("type")
+        if isinstance(kind, str):
+            out["type"] = [kind, "null"]
+    if (
+        out.get("type") == "object"
+        and "properties" in out
+        and "additionalProperties" not in out
+        and not schema.get("x-kubernetes-preserve-unknown-fields")
+    ):
+        out["additionalProperties"] = False
+    return out
+
+
+def object_findings(r: Registration, k8s_version: str) -> list[str]:
+    if is_builtin(r, k8s_version):
+        return kubernetes_findings(r, k8s_version)
+    return crd_findings(r)
+
+
+def chart_folder(r: Registration) -> Path:
+    chart = str(r.inputs.get("chart", "")).rstrip("/").rsplit("/", 1)[-1]
+    return SCHEMAS / CHART_SCHEMAS.get(chart, f"<no schema folder for chart {chart}>")
+
+
+def helm_values_findings(r: Registration) -> list[str]:
+    """A release's values against its chart's values.schema.json and known keys."""
+    folder = chart_folder(r)
+    if not folder.is_dir():
+        return [f"{r.name}: {folder.name}"]
+    values = _without_computed(r.inputs.get("values") or {})
+    findings = []
+    schema_path = folder / "values.schema.json"
+    schema = json.loads(schema_path.read_text()) if schema_path.is_file() else {}
+    if schema:
+        validator = jsonschema.validators.validator_for(schema)(schema)
+        findings += [
+            f"{r.name}: values.{'.'.join(str(p) for p in e.absolute_path)}: {e.message}"
+            for e in validator.iter_errors(values)
+        ]
+    defaults = yaml.safe_load((folder / "values.yaml").read_text()) or {}
+    findings += [
+        f"{r.name}: unknown chart value {path}" for path in _unknown_keys(values, defaults, schema)
+    ]
+    return findings
+
+
+def _unknown_keys(
+    values: Any, defaults: Any, schema: dict[str, Any], path: str = "values"
+) -> list[str]:
+    if not isinstance(values, dict):
+        return []
+    known_defaults = defaults if isinstance(defaults, dict) else {}
+    properties = schema.get("properties", {}) if isinstance(schema, dict) else {}
+    if not known_defaults and not properties:
+        return []  # a free-form map such as podAnnotations
+    unknown = []
+    for key, value in values.items():
+        if key not in known_defaults and key not in properties:
+            unknown.append(f"{path}.{key}")
+            continue
+        unknown += _unknown_keys(
+            value, known_defaults.get(key), properties.get(key, {}), f"{path}.{key}"
+        )
+    return unknown
+
+
+def plaintext_secret_findings(r: Registration) -> list[str]:
+    """Secret material in an input Pulumi does not treat as secret, or in Helm values."""
+    findings = []
+
+    def walk(value: Any, path: str) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(v, f"{path}.{k}" if path else k)
+        elif isinstance(value, list):
+            for i, v in enumerate(value):
+                walk(v, f"{path}[{i}]")
+        elif isinstance(value, str) and any(m in value for m in SECRET_MARKERS):
+            secret = any(
+                path == s or path.startswith(f"{s}.") or path.startswith(f"{s}[")
+                for s in r.secret_inputs
+            )
+            if not secret:
+                findings.append(f"{r.type} {r.name}: {path} holds a secret in plaintext")
+
+    walk(r.inputs, "")
+    if r.type == "kubernetes:helm.sh/v3:Release":
+        findings += [
+            f"{r.name}: Helm values hold a secret at {s}"
+            for s in r.secret_inputs
+            if s.startswith("values")
+        ]
+    return findings

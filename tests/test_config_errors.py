@@ -1,0 +1,201 @@
+"""Bad configuration fails before any resource exists, with one line per problem naming the
+stack file, the key path, what is wrong and how to fix it."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+from components.errors import ConfigurationError
+from stacks import offline
+from tests.conftest import ROOT
+
+EKS = {
+    "kind": "eks",
+    "eks": {"region": "eu-west-1", "zones": ["eu-west-1a", "eu-west-1b", "eu-west-1c"]},
+}
+GKE = {
+    "kind": "gke",
+    "gke": {
+        "project": "acme-platform",
+        "region": "europe-west1",
+        "zones": ["europe-west1-b", "europe-west1-c"],
+    },
+}
+POOL = {"name": "general", "instanceTypes": ["m7i.large"], "minSize": 1, "maxSize": 3}
+
+
+def base(**overrides):
+    config = {
+        "platform:tier": "dev",
+        "platform:cluster": {"kind": "existing", "existing": {"context": "kind-platform"}},
+    }
+    config.update({f"platform:{k}": v for k, v in overrides.items()})
+    return config
+
+
+def cloud(cluster, tier="staging", pools=None, **overrides):
+    return base(tier=tier, cluster=cluster, nodePools=pools or [POOL], **overrides)
+
+
+def errors_of(config) -> list[str]:
+    monitor = offline.RecordingMonitor(offline.RecordingMocks(preview=False))
+    with pytest.raises(ConfigurationError) as caught:
+        offline.run("test", config=config, project_dir=ROOT, monitor=monitor)
+    assert monitor.registrations == {}, "resources were registered before the error"
+    lines = str(caught.value).splitlines()
+    for line in lines:
+        assert re.match(r"^Pulumi\.test\.yaml: platform:\S+: .+", line), line
+    return lines
+
+
+CASES = {
+    "misspelled key": (
+        base(cluster={"kind": "existing", "existng": {}}),
+        "platform:cluster.existng: unknown key; did you mean 'existing'?",
+    ),
+    "unknown top-level key": (
+        {**base(), "platform:nodepools": []},
+        "platform:nodepools: unknown key; did you mean 'nodePools'?",
+    ),
+    "wrong type": (
+        cloud(EKS, pools=[{**POOL, "minSize": "two"}]),
+        "platform:nodePools[0].minSize: must be a valid integer",
+    ),
+    "unknown cluster kind": (
+        base(cluster={"kind": "aks"}),
+        "platform:cluster.kind: must be 'existing', 'eks' or 'gke'",
+    ),
+    "unknown tier": (base(tier="production"), "platform:tier: must be 'dev', 'staging' or 'prod'"),
+    "malformed Kubernetes version": (
+        base(cluster={"kind": "existing", "kubernetesVersion": "1.35.2"}),
+        "platform:cluster.kubernetesVersion: '1.35.2' is not a Kubernetes minor version",
+    ),
+    "Kubernetes version outside the window": (
+        base(cluster={"kind": "existing", "kubernetesVersion": "1.29"}),
+        "platform:cluster.kubernetesVersion: Kubernetes 1.29 is outside the supported window",
+    ),
+    "node pool min above max": (
+        cloud(EKS, pools=[{**POOL, "minSize": 5, "maxSize": 3}]),
+        "platform:nodePools[0]: minSize (5) is greater than maxSize (3)",
+    ),
+    "node pool desired outside bounds": (
+        cloud(EKS, pools=[{**POOL, "desiredSize": 9}]),
+        "platform:nodePools[0]: desiredSize (9) is outside minSize..maxSize (1..3)",
+    ),
+    "invalid CIDR": (
+        cloud({**EKS, "eks": {**EKS["eks"], "network": {"vpcCidr": "10.0.0.0/33"}}}),
+        "platform:cluster.eks.network.vpcCidr: '10.0.0.0/33' is not a valid IPv4 CIDR",
+    ),
+    "CIDR with host bits": (
+        cloud({**EKS, "eks": {**EKS["eks"], "network": {"vpcCidr": "10.0.0.1/16"}}}),
+        "platform:cluster.eks.network.vpcCidr: '10.0.0.1/16' is not a valid IPv4 CIDR",
+    ),
+    "overlapping CIDRs": (
+        cloud({**GKE, "gke": {**GKE["gke"], "network": {"podCidr": "10.0.0.0/14"}}}),
+        "platform:cluster.gke.network.podCidr: 10.0.0.0/14 overlaps "
+        "cluster.gke.network.nodeCidr (10.0.0.0/20)",
+    ),
+    "invalid domain": (
+        base(ingress={"domain": "apps_example.com"}),
+        "platform:ingress.domain: 'apps_example.com' is not a valid DNS domain",
+    ),
+    "invalid e-mail": (
+        base(certificates={"acmeEmail": "ops-at-example.com"}),
+        "platform:certificates.acmeEmail: 'ops-at-example.com' is not a valid e-mail address",
+    ),
+    "plaintext secret": (
+        base(cluster={"kind": "existing", "existing": {"kubeconfig": "apiVersion: v1"}}),
+        "platform:cluster.existing.kubeconfig: this value is stored in plaintext; store it "
+        "encrypted with `pulumi config set --secret --path "
+        "'platform:cluster.existing.kubeconfig' <value>`",
+    ),
+    "fewer than two zones": (
+        cloud({**EKS, "eks": {**EKS["eks"], "zones": ["eu-west-1a"]}}),
+        "platform:cluster.eks.zones: zones lists 1 zone(s); list at least two zones",
+    ),
+    "malformed AWS region": (
+        cloud({**EKS, "eks": {**EKS["eks"], "region": "europe-west1"}}),
+        "platform:cluster.eks.region: 'europe-west1' is not an AWS region",
+    ),
+    "malformed GCP region": (
+        cloud({**GKE, "gke": {**GKE["gke"], "region": "eu-west-1"}}),
+        "platform:cluster.gke.region: 'eu-west-1' is not a Google Cloud region",
+    ),
+    "public endpoint open to the internet": (
+        cloud({**EKS, "eks": {**EKS["eks"], "publicAccessCidrs": ["0.0.0.0/0"]}}),
+        "platform:cluster.eks.publicAccessCidrs[0]: 0.0.0.0/0 opens the API endpoint to the "
+        "whole internet",
+    ),
+    "public endpoint in prod": (
+        cloud({**EKS, "eks": {**EKS["eks"], "publicAccessCidrs": ["203.0.113.0/24"]}}, "prod"),
+        "platform:cluster.eks.publicAccessCidrs: prod clusters keep the API endpoint private",
+    ),
+    "node pools on an existing cluster": (
+        base(nodePools=[POOL]),
+        "platform:nodePools: node pools are set but the cluster is an existing one",
+    ),
+    "cloud cluster without node pools": (
+        base(tier="staging", cluster=EKS),
+        "platform:nodePools: a eks cluster needs at least one node pool",
+    ),
+    "kind without its section": (
+        base(cluster={"kind": "gke"}),
+        "platform:cluster: kind is 'gke' but the 'gke' section is missing",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_bad_config_is_rejected_with_a_clear_message(case):
+    config, expected = CASES[case]
+    lines = errors_of(config)
+    assert any(line.startswith(f"Pulumi.test.yaml: {expected}") for line in lines), lines
+
+
+def test_every_problem_is_reported_at_once():
+    config = base(
+        tier="qa",
+        cluster={"kind": "existing", "kubernetesVersion": "v1"},
+        ingress={"domain": "-bad-"},
+    )
+    lines = errors_of(config)
+    assert len(lines) == 3, lines
+
+
+def test_secret_values_never_appear_in_messages():
+    config = base(cluster={"kind": "existing", "existing": {"kubeconfig": 42}})
+    lines = errors_of(config)
+    assert not any("42" in line for line in lines)
+
+
+def test_an_encrypted_secret_is_accepted(run_config):
+    config = base(cluster={"kind": "existing", "existing": {"kubeconfig": {"secure": "v1:AAAA"}}})
+    run = run_config(config)
+    provider = run.of_type("pulumi:providers:kubernetes")[0]
+    assert "kubeconfig" in provider.secret_inputs
+
+
+def test_the_plan_command_prints_errors_without_a_traceback(tmp_path):
+    (tmp_path / "Pulumi.broken.yaml").write_text(
+        "config:\n  platform:tier: dev\n  platform:cluster:\n    kind: existing\n"
+        "    kubernetesVersion: '1.99'\n  platform:ingress:\n    domian: a.example.com\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "stacks", "plan", "broken", "--project-dir", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert (
+        "Pulumi.broken.yaml: platform:cluster.kubernetesVersion: Kubernetes 1.99" in result.stderr
+    )
+    assert "Pulumi.broken.yaml: platform:ingress.domian: unknown key; did you mean 'domain'?" in (
+        result.stderr
+    )

@@ -1,0 +1,119 @@
+"""Everything the program emits conforms to upstream schemas, uses the cluster's provider and
+keeps secrets secret."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests import conformance
+from tests.conftest import SCHEMAS, SHIPPED_STACKS
+
+STACKS = sorted(SHIPPED_STACKS)
+needs_schemas = pytest.mark.skipif(
+    not SCHEMAS.is_dir(),
+    reason=f"{SCHEMAS} is absent (CI provides it); CRD and Helm-values checks need it",
+)
+
+
+def _version(run) -> str:
+    return run.outputs["kubernetesVersion"].value
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_builtin_objects_match_the_kubernetes_schema(stack_run, stack):
+    run = stack_run(stack)
+    version = _version(run)
+    builtin = [
+        r
+        for r in conformance.kubernetes_objects(list(run.registrations.values()))
+        if conformance.is_builtin(r, version)
+    ]
+    assert builtin, "no built-in Kubernetes objects were emitted"
+    assert [f for r in builtin for f in conformance.kubernetes_findings(r, version)] == []
+
+
+@needs_schemas
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_object_matches_its_schema_or_pinned_crd(stack_run, stack):
+    run = stack_run(stack)
+    objects = conformance.kubernetes_objects(list(run.registrations.values()))
+    findings = [f for r in objects for f in conformance.object_findings(r, _version(run))]
+    assert findings == []
+
+
+@needs_schemas
+@pytest.mark.parametrize("stack", STACKS)
+def test_helm_values_match_chart_schemas_and_known_keys(stack_run, stack):
+    releases = stack_run(stack).of_type("kubernetes:helm.sh/v3:Release")
+    findings = [f for r in releases for f in conformance.helm_values_findings(r)]
+    assert findings == []
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_kubernetes_resource_uses_the_cluster_provider(stack_run, stack):
+    run = stack_run(stack)
+    providers = run.of_type("pulumi:providers:kubernetes")
+    assert len(providers) == 1, [p.name for p in providers]
+    unbound = [
+        r.name
+        for r in run.registrations.values()
+        if r.custom and r.type.startswith("kubernetes:") and r.provider_urn != providers[0].urn
+    ]
+    assert unbound == []
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_no_secret_is_in_plaintext(stack_run, stack):
+    run = stack_run(stack)
+    findings = [
+        f for r in run.registrations.values() for f in conformance.plaintext_secret_findings(r)
+    ]
+    findings += [
+        f"stack output {k} holds a secret in plaintext"
+        for k, o in run.outputs.items()
+        if not o.secret and any(m in str(o.value) for m in conformance.SECRET_MARKERS)
+    ]
+    assert findings == []
+
+
+def test_the_secret_checks_catch_a_leak():
+    """The plaintext check itself must be able to fail."""
+    from stacks.offline import Registration
+
+    leaked = Registration(
+        urn="u",
+        type="kubernetes:core/v1:Secret",
+        name="s",
+        custom=True,
+        parent="",
+        provider="",
+        inputs={"stringData": {"password": "mock-password-1"}},
+        secret_inputs=set(),
+        protect=False,
+        dependencies=[],
+        deleted_with="",
+        ignore_changes=[],
+        aliases=[],
+    )
+    assert conformance.plaintext_secret_findings(leaked)
+
+
+def test_the_schema_checks_catch_a_bad_object():
+    from stacks.offline import Registration
+
+    bad = Registration(
+        urn="u",
+        type="kubernetes:core/v1:Namespace",
+        name="n",
+        custom=True,
+        parent="",
+        provider="",
+        inputs={"apiVersion": "v1", "kind": "Namespace", "metadata": {"nmae": "x"}},
+        secret_inputs=set(),
+        protect=False,
+        dependencies=[],
+        deleted_with="",
+        ignore_changes=[],
+        aliases=[],
+    )
+    assert conformance.kubernetes_findings(bad, "1.35")
