@@ -393,6 +393,29 @@ class DnsConfig(ConfigModel):
     )
 
 
+# --- databases -----------------------------------------------------------------------------
+
+
+class DatabaseConfig(ConfigModel):
+    """One Postgres cluster (CloudNativePG)."""
+
+    name: Name = Field(description="Postgres cluster name, unique in the stack.")
+
+
+# --- secrets -------------------------------------------------------------------------------
+
+
+class SecretsConfig(ConfigModel):
+    """External Secrets, SOPS and secret replication."""
+
+
+# --- private access ------------------------------------------------------------------------
+
+
+class AccessConfig(ConfigModel):
+    """Private access to the cluster API and the namespace baseline."""
+
+
 # --- the stack -----------------------------------------------------------------------------
 
 
@@ -417,6 +440,9 @@ class StackConfig(ConfigModel):
         CertificatesConfig(), description="Certificate settings."
     )
     dns: DnsConfig = Field(DnsConfig(), description="DNS settings.")
+    databases: list[DatabaseConfig] = Field([], description="Postgres clusters.")
+    secrets: SecretsConfig = Field(SecretsConfig(), description="Secret management.")
+    access: AccessConfig = Field(AccessConfig(), description="Private access and baseline.")
 
     @property
     def defaults(self) -> TierDefaults:
@@ -437,6 +463,16 @@ class StackConfig(ConfigModel):
 
     def problems(self) -> list[tuple[str, str]]:
         """Checks across keys: (key path, message) pairs; empty when the stack is sound."""
+        return [
+            *self._cluster_problems(),
+            *self._network_problems(),
+            *self._traffic_problems(),
+            *self._database_problems(),
+            *self._secrets_problems(),
+            *self._access_problems(),
+        ]
+
+    def _cluster_problems(self) -> list[tuple[str, str]]:
         found: list[tuple[str, str]] = []
         cluster = self.cluster
         if cluster.kind == "existing" and self.node_pools:
@@ -452,8 +488,19 @@ class StackConfig(ConfigModel):
         names = [p.name for p in self.node_pools]
         for dup in sorted({n for n in names if names.count(n) > 1}):
             found.append(("nodePools", f"node pool name '{dup}' is used more than once"))
-        found.extend(self._network_problems())
         return found
+
+    def _traffic_problems(self) -> list[tuple[str, str]]:
+        return []
+
+    def _database_problems(self) -> list[tuple[str, str]]:
+        return []
+
+    def _secrets_problems(self) -> list[tuple[str, str]]:
+        return []
+
+    def _access_problems(self) -> list[tuple[str, str]]:
+        return []
 
     def _network_problems(self) -> list[tuple[str, str]]:
         cluster = self.cluster

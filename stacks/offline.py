@@ -33,6 +33,7 @@ def _computed_outputs(type_: str, name: str, inputs: dict[str, Any]) -> dict[str
     """Plausible values the cloud would compute for a resource of `type_`."""
     arn = f"arn:aws:iam::{ACCOUNT_ID}:role/{name}"
     table: dict[str, dict[str, Any]] = {
+        # --- aws ---
         "aws:iam/role:Role": {"arn": arn, "name": inputs.get("name", name)},
         "aws:iam/policy:Policy": {"arn": f"arn:aws:iam::{ACCOUNT_ID}:policy/{name}"},
         "aws:kms/key:Key": {
@@ -54,6 +55,7 @@ def _computed_outputs(type_: str, name: str, inputs: dict[str, Any]) -> dict[str
             "arn": f"arn:aws:sqs:eu-west-1:{ACCOUNT_ID}:{name}",
             "url": f"https://sqs.eu-west-1.amazonaws.com/{ACCOUNT_ID}/{name}",
         },
+        # --- gcp ---
         "gcp:container/cluster:Cluster": {
             "endpoint": "34.77.0.10",
             "masterAuth": {"clusterCaCertificate": "LS0tLS1CRUdJTi1DRVJUSUZJQ0FURS0tLS0t"},
@@ -74,6 +76,7 @@ def _computed_outputs(type_: str, name: str, inputs: dict[str, Any]) -> dict[str
             "id": f"projects/example-project/locations/europe-west1/keyRings/ring/"
             f"cryptoKeys/{inputs.get('name', name)}"
         },
+        # --- other providers ---
         "tls:index/privateKey:PrivateKey": {
             "privateKeyPem": "-----BEGIN PRIVATE KEY-----\nMOCK\n-----END PRIVATE KEY-----\n",
             "publicKeyPem": "-----BEGIN PUBLIC KEY-----\nMOCK\n-----END PUBLIC KEY-----\n",
@@ -88,6 +91,7 @@ def _computed_outputs(type_: str, name: str, inputs: dict[str, Any]) -> dict[str
 
 # Invokes the program makes, with plausible answers. Anything else fails the run.
 INVOKES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
+    # --- aws ---
     "aws:index/getCallerIdentity:getCallerIdentity": lambda args: {
         "accountId": ACCOUNT_ID,
         "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/ci",
@@ -97,6 +101,8 @@ INVOKES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
         "partition": "aws",
         "dnsSuffix": "amazonaws.com",
     },
+    # --- gcp ---
+    # --- other providers ---
 }
 
 

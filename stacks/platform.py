@@ -2,6 +2,7 @@
 
 This is the only place that turns configuration into component arguments. Differences between
 stacks are data (the stack file and its tier's defaults), never branches on the stack name.
+Each concern has its own wiring module (`stacks/wiring/`); this module only orders them.
 """
 
 from __future__ import annotations
@@ -10,45 +11,24 @@ from typing import Any
 
 import pulumi
 
-from components.cluster import Cluster, ExistingCluster, ExistingClusterArgs
-from components.errors import ConfigurationError
+from components.cluster import Cluster
 from components.namespace import platform_namespace
 from stacks.config import StackConfig
+from stacks.wiring import access, clusters, databases, secrets, traffic
 
 PLATFORM_NAMESPACE = "platform-system"
 
 
 def make_cluster(cfg: StackConfig, stack: str) -> Cluster:
     """The cluster for this stack, behind the common contract."""
-    name = cfg.cluster_name(stack)
-    cluster = cfg.cluster
-    if cluster.kind == "existing":
-        existing = cluster.existing_or_default
-        return ExistingCluster(
-            name,
-            ExistingClusterArgs(
-                kubernetes_version=cluster.kubernetes_version,
-                context=existing.context,
-                kubeconfig_path=existing.kubeconfig_path,
-                kubeconfig=(
-                    pulumi.Output.secret(existing.kubeconfig.get_secret_value())
-                    if existing.kubeconfig is not None
-                    else None
-                ),
-                zones=tuple(existing.zones),
-                database_storage_class=existing.database_storage_class,
-            ),
-        )
-    raise ConfigurationError(
-        f"platform:cluster.kind '{cluster.kind}' is not available in this version; use 'existing'"
-    )
+    return clusters.make_cluster(cfg, stack)
 
 
 def build(cfg: StackConfig, stack: str) -> dict[str, Any]:
     """Create the platform; returns the stack outputs."""
     cluster = make_cluster(cfg, stack)
     platform_namespace(cluster, PLATFORM_NAMESPACE, cluster)
-    return {
+    outputs: dict[str, Any] = {
         "tier": cfg.tier.value,
         "cloud": cluster.cloud,
         "clusterName": cluster.cluster_name,
@@ -57,3 +37,9 @@ def build(cfg: StackConfig, stack: str) -> dict[str, Any]:
         "kubeconfig": pulumi.Output.secret(cluster.kubeconfig),
         "platformNamespace": PLATFORM_NAMESPACE,
     }
+    edge = traffic.build(cfg, cluster, stack)
+    outputs |= edge.outputs
+    outputs |= databases.build(cfg, cluster, stack, cert_manager=edge.cert_manager)
+    outputs |= secrets.build(cfg, cluster, stack)
+    outputs |= access.build(cfg, cluster, stack)
+    return outputs

@@ -72,6 +72,11 @@ class Cluster(pulumi.ComponentResource):
     deletion_anchor: pulumi.Resource | None
     """The cloud cluster resource; in-cluster resources are `deleted_with` it. None when the
     platform does not own the cluster, so a destroy still cleans up what it installed."""
+    cloud_provider: pulumi.ProviderResource | None
+    """The explicit `aws.Provider` or `gcp.Provider` for cloud resources; None on an existing
+    cluster. Default providers are disabled, so cloud resources must use this one."""
+    region: str | None
+    """The cloud region; None on an existing cluster."""
 
     def bind_workload_identity(
         self, request: WorkloadIdentityRequest, parent: pulumi.Resource
@@ -82,6 +87,15 @@ class Cluster(pulumi.ComponentResource):
             f"but cluster '{self._name}' is a {self.cloud} cluster, which has none. Disable the "
             "feature that needs it, or give it static credentials through secret config."
         )
+
+    def cloud_opts(self, parent: pulumi.Resource, **kwargs) -> pulumi.ResourceOptions:
+        """Options for a cloud resource (bucket, key, role) that belongs to this cluster."""
+        if self.cloud_provider is None:
+            raise ConfigurationError(
+                f"cluster '{self._name}' is an existing cluster with no cloud account; "
+                "the feature asking for a cloud resource needs an EKS or GKE cluster"
+            )
+        return pulumi.ResourceOptions(parent=parent, provider=self.cloud_provider, **kwargs)
 
     def child_opts(
         self,

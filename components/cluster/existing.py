@@ -68,6 +68,8 @@ class ExistingCluster(Cluster):
         self.database_storage_class = args.database_storage_class
         self.workload_dependencies = []
         self.deletion_anchor = None
+        self.cloud_provider = None
+        self.region = None
 
         self.register_outputs(
             {"kubeconfig": self.kubeconfig, "endpoint": self.endpoint, "name": self.cluster_name}

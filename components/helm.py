@@ -1,0 +1,47 @@
+"""Helm releases installed the same way everywhere: pinned chart, explicit provider, the
+platform's namespace, and rollback on a failed upgrade."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.cluster import Cluster
+from components.versions import Chart
+
+
+def helm_release(
+    cluster: Cluster,
+    name: str,
+    chart: Chart,
+    *,
+    namespace: pulumi.Input[str],
+    values: dict[str, Any],
+    parent: pulumi.Resource,
+    depends_on: Sequence[pulumi.Resource] = (),
+    release_name: str | None = None,
+    timeout_seconds: int = 600,
+) -> k8s.helm.v3.Release:
+    """Install `chart` at its pinned version. `values` must use the chart's real keys (the
+    conformance tests check them against the chart's values schema). Secrets never go in
+    values: reference a Kubernetes Secret instead."""
+    return k8s.helm.v3.Release(
+        name,
+        name=release_name or chart.name,
+        chart=chart.reference,
+        version=chart.version,
+        repository_opts=(
+            k8s.helm.v3.RepositoryOptsArgs(repo=chart.repository) if chart.repository else None
+        ),
+        namespace=namespace,
+        create_namespace=False,
+        values=values,
+        atomic=True,
+        cleanup_on_fail=True,
+        max_history=10,
+        timeout=timeout_seconds,
+        opts=cluster.child_opts(parent, depends_on=depends_on),
+    )
