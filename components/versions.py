@@ -37,6 +37,14 @@ CLOUDNATIVE_PG = Chart("cloudnative-pg", "0.29.0", "https://cloudnative-pg.githu
 BARMAN_CLOUD_PLUGIN = Chart(
     "plugin-barman-cloud", "0.7.0", "https://cloudnative-pg.github.io/charts"
 )
+# CloudNativePG operand images, `standard` flavour on Debian trixie (the `system` flavour only
+# adds the deprecated in-tree Barman Cloud tools), one exact tag per supported Postgres major.
+POSTGRES_IMAGES = {
+    16: "ghcr.io/cloudnative-pg/postgresql:16.15-standard-trixie",
+    17: "ghcr.io/cloudnative-pg/postgresql:17.11-standard-trixie",
+    18: "ghcr.io/cloudnative-pg/postgresql:18.6-standard-trixie",
+}
+POSTGRES_DEFAULT_MAJOR = 18
 TRAEFIK = Chart("traefik", "41.3.0", "https://traefik.github.io/charts")
 AWS_LOAD_BALANCER_CONTROLLER = Chart(
     "aws-load-balancer-controller", "3.5.0", "https://aws.github.io/eks-charts"
@@ -55,3 +63,22 @@ GATEWAY_API_CRDS_URL = (
     "https://github.com/kubernetes-sigs/gateway-api/releases/download/"
     f"{GATEWAY_API}/standard-install.yaml"
 )
+
+# EKS managed add-ons (`aws eks describe-addon-versions --kubernetes-version <minor>
+# --addon-name <name>`). These work on every minor in the window...
+EKS_ADDONS = {
+    "vpc-cni": "v1.21.1-eksbuild.7",
+    "eks-pod-identity-agent": "v1.3.10-eksbuild.2",
+    "aws-ebs-csi-driver": "v1.59.0-eksbuild.1",
+}
+# ...these follow the cluster's minor version; an EKS cluster needs an entry for its minor.
+EKS_ADDONS_BY_MINOR = {
+    "1.33": {"coredns": "v1.12.4-eksbuild.18", "kube-proxy": "v1.33.10-eksbuild.2"},
+    "1.34": {"coredns": "v1.13.2-eksbuild.11", "kube-proxy": "v1.34.6-eksbuild.2"},
+    "1.35": {"coredns": "v1.14.3-eksbuild.3", "kube-proxy": "v1.35.3-eksbuild.2"},
+}
+
+
+def eks_addons(kubernetes_version: str) -> dict[str, str]:
+    """Every EKS add-on version for a cluster at `kubernetes_version` (a minor, e.g. 1.35)."""
+    return {**EKS_ADDONS, **EKS_ADDONS_BY_MINOR[kubernetes_version]}

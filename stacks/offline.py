@@ -29,6 +29,14 @@ COMPUTED = "<computed>"
 ACCOUNT_ID = "123456789012"
 
 
+GCP_PROJECT_NUMBER = "204918237465"
+
+
+def _gsa_email(inputs: dict[str, Any], name: str) -> str:
+    project = inputs.get("project", "example-project")
+    return f"{inputs.get('accountId', name)}@{project}.iam.gserviceaccount.com"
+
+
 def _computed_outputs(type_: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     """Plausible values the cloud would compute for a resource of `type_`."""
     arn = f"arn:aws:iam::{ACCOUNT_ID}:role/{name}"
@@ -50,12 +58,41 @@ def _computed_outputs(type_: str, name: str, inputs: dict[str, Any]) -> dict[str
             "vpcConfig": {**inputs.get("vpcConfig", {}), "clusterSecurityGroupId": "sg-0c1"},
         },
         "aws:ec2/vpc:Vpc": {"arn": f"arn:aws:ec2:eu-west-1:{ACCOUNT_ID}:vpc/vpc-0a1"},
-        "aws:s3/bucket:Bucket": {"arn": f"arn:aws:s3:::{inputs.get('bucket', name)}"},
+        "aws:ec2/launchTemplate:LaunchTemplate": {"latestVersion": 1, "defaultVersion": 1},
+        "aws:iam/openIdConnectProvider:OpenIdConnectProvider": {
+            "arn": f"arn:aws:iam::{ACCOUNT_ID}:oidc-provider/"
+            f"{str(inputs.get('url', name)).removeprefix('https://')}",
+        },
+        "aws:cloudwatch/logGroup:LogGroup": {
+            "arn": f"arn:aws:logs:eu-west-1:{ACCOUNT_ID}:log-group:{inputs.get('name', name)}"
+        },
+        "aws:eks/nodeGroup:NodeGroup": {
+            "arn": f"arn:aws:eks:eu-west-1:{ACCOUNT_ID}:nodegroup/"
+            f"{inputs.get('clusterName', 'c')}/{inputs.get('nodeGroupName', name)}/0a1",
+            "status": "ACTIVE",
+        },
+        "aws:eks/addon:Addon": {
+            "arn": f"arn:aws:eks:eu-west-1:{ACCOUNT_ID}:addon/"
+            f"{inputs.get('clusterName', 'c')}/{inputs.get('addonName', name)}/0a1",
+        },
+        "aws:eks/podIdentityAssociation:PodIdentityAssociation": {
+            "associationArn": f"arn:aws:eks:eu-west-1:{ACCOUNT_ID}:podidentityassociation/"
+            f"{inputs.get('clusterName', 'c')}/a-0a1",
+            "associationId": "a-0a1",
+        },
+        "aws:s3/bucket:Bucket": {
+            "arn": f"arn:aws:s3:::{inputs.get('bucket', name)}",
+            "bucket": inputs.get("bucket", name),
+        },
         "aws:sqs/queue:Queue": {
             "arn": f"arn:aws:sqs:eu-west-1:{ACCOUNT_ID}:{name}",
             "url": f"https://sqs.eu-west-1.amazonaws.com/{ACCOUNT_ID}/{name}",
         },
         # --- gcp ---
+        "gcp:storage/bucket:Bucket": {
+            "name": inputs.get("name", name),
+            "url": f"gs://{inputs.get('name', name)}",
+        },
         "gcp:container/cluster:Cluster": {
             "endpoint": "34.77.0.10",
             "masterAuth": {"clusterCaCertificate": "LS0tLS1CRUdJTi1DRVJUSUZJQ0FURS0tLS0t"},
@@ -68,9 +105,17 @@ def _computed_outputs(type_: str, name: str, inputs: dict[str, Any]) -> dict[str
             },
         },
         "gcp:serviceaccount/account:Account": {
-            "email": f"{inputs.get('accountId', name)}@example-project.iam.gserviceaccount.com",
-            "member": f"serviceAccount:{inputs.get('accountId', name)}"
-            "@example-project.iam.gserviceaccount.com",
+            "email": _gsa_email(inputs, name),
+            "member": f"serviceAccount:{_gsa_email(inputs, name)}",
+            "name": f"projects/{inputs.get('project', 'example-project')}/serviceAccounts/"
+            f"{_gsa_email(inputs, name)}",
+        },
+        "gcp:container/nodePool:NodePool": {
+            "instanceGroupUrls": [
+                f"https://www.googleapis.com/compute/v1/projects/example-project/zones/{zone}/"
+                f"instanceGroupManagers/gke-{name}-grp"
+                for zone in inputs.get("nodeLocations", [])
+            ],
         },
         "gcp:kms/cryptoKey:CryptoKey": {
             "id": f"projects/example-project/locations/europe-west1/keyRings/ring/"
@@ -102,6 +147,11 @@ INVOKES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
         "dnsSuffix": "amazonaws.com",
     },
     # --- gcp ---
+    "gcp:organizations/getProject:getProject": lambda args: {
+        "projectId": args.get("projectId", "example-project"),
+        "name": args.get("projectId", "example-project"),
+        "number": GCP_PROJECT_NUMBER,
+    },
     # --- other providers ---
 }
 
@@ -135,7 +185,7 @@ def _reveal(value: Any, path: str, secrets: set[str]) -> Any:
     if rpc.is_rpc_secret(value):
         secrets.add(path)
         return _reveal(rpc.unwrap_rpc_secret(value), path, set())
-    if value == rpc.UNKNOWN:
+    if isinstance(value, pulumi.output.Unknown) or value == rpc.UNKNOWN:
         return COMPUTED
     if isinstance(value, dict):
         return {k: _reveal(v, f"{path}.{k}" if path else k, secrets) for k, v in value.items()}
@@ -164,7 +214,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
                 f"the offline runner does not know invoke {args.token}; teach "
                 "stacks/offline.py INVOKES a plausible answer"
             )
-        return answer(dict(args.args)), None
+        # An empty failure list: the mock monitor iterates it.
+        return answer(dict(args.args)), []
 
 
 class RecordingMonitor(MockMonitor):

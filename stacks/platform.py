@@ -40,6 +40,7 @@ def build(cfg: StackConfig, stack: str) -> dict[str, Any]:
     edge = traffic.build(cfg, cluster, stack)
     outputs |= edge.outputs
     outputs |= databases.build(cfg, cluster, stack, cert_manager=edge.cert_manager)
-    outputs |= secrets.build(cfg, cluster, stack)
-    outputs |= access.build(cfg, cluster, stack)
+    platform_secrets = secrets.build(cfg, cluster, stack)
+    outputs |= platform_secrets.outputs
+    outputs |= access.build(cfg, cluster, stack, secret_store=platform_secrets.store)
     return outputs

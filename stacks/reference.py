@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from stacks.config import PROJECT, TIER_DEFAULTS, StackConfig
-from stacks.types import is_secret_annotation
+from stacks.types import is_secret_annotation, is_secret_field
 
 REFERENCE_PATH = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
 
@@ -101,8 +101,8 @@ def render() -> str:
         lines += ["| key | type | default | description |", "|---|---|---|---|"]
         for name, field in model.model_fields.items():
             description = (field.description or "").replace("|", "\\|")
+            kind = "secret string" if is_secret_field(field) else _type_name(field.annotation)
             lines.append(
-                f"| `{field.alias or name}` | {_type_name(field.annotation)} | "
-                f"{_default(field)} | {description} |"
+                f"| `{field.alias or name}` | {kind} | {_default(field)} | {description} |"
             )
     return "\n".join(lines) + "\n"

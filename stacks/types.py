@@ -124,6 +124,12 @@ def is_secret_annotation(annotation: Any) -> bool:
     return any(is_secret_annotation(arg) for arg in getattr(annotation, "__args__", ()) or ())
 
 
+def is_secret_field(field: Any) -> bool:
+    """Whether a pydantic field requires a secret. A bare `SecretValue` field keeps the
+    validator in `field.metadata`; `SecretValue | None` keeps it in the annotation."""
+    return is_secret_annotation(field.annotation) or any(m is _SECRET for m in field.metadata)
+
+
 def holds_model(annotation: Any) -> bool:
     """Whether a field annotation is or contains a pydantic model."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):

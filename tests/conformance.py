@@ -122,7 +122,9 @@ def crd_findings(r: Registration) -> list[str]:
     if schema is None:
         return [f"{r.type} {r.name}: no CRD for {group}/{version} {kind} in shared/schemas"]
     body = {k: v for k, v in _without_computed(r.inputs).items() if k != "metadata"}
-    body.update(apiVersion=r.inputs["apiVersion"], kind=kind)
+    # The API server, not the CRD schema, validates metadata; some CRDs still list it as
+    # required (CloudNativePG, Barman Cloud), so stand in an empty object.
+    body.update(apiVersion=r.inputs["apiVersion"], kind=kind, metadata={})
     validator = jsonschema.Draft7Validator(_structural(schema))
     return [
         f"{r.type} {r.name}: {'.'.join(str(p) for p in e.absolute_path)}: {e.message}"
@@ -183,14 +185,20 @@ def helm_values_findings(r: Registration) -> list[str]:
         ]
     defaults = yaml.safe_load((folder / "values.yaml").read_text()) or {}
     findings += [
-        f"{r.name}: unknown chart value {path}" for path in _unknown_keys(values, defaults, schema)
+        f"{r.name}: unknown chart value {path}"
+        for path in _unknown_keys(values, defaults, _resolved(schema, schema), root=schema)
     ]
     return findings
 
 
 def _unknown_keys(
-    values: Any, defaults: Any, schema: dict[str, Any], path: str = "values"
+    values: Any,
+    defaults: Any,
+    schema: dict[str, Any],
+    path: str = "values",
+    root: dict[str, Any] | None = None,
 ) -> list[str]:
+    root = schema if root is None else root
     if not isinstance(values, dict):
         return []
     known_defaults = defaults if isinstance(defaults, dict) else {}
@@ -203,9 +211,24 @@ def _unknown_keys(
             unknown.append(f"{path}.{key}")
             continue
         unknown += _unknown_keys(
-            value, known_defaults.get(key), properties.get(key, {}), f"{path}.{key}"
+            value,
+            known_defaults.get(key),
+            _resolved(properties.get(key, {}), root),
+            f"{path}.{key}",
+            root,
         )
     return unknown
+
+
+def _resolved(schema: Any, root: dict[str, Any]) -> Any:
+    """Follow a local `$ref` (charts such as cert-manager define every key under `$defs`)."""
+    seen = 0
+    while isinstance(schema, dict) and str(schema.get("$ref", "")).startswith("#/") and seen < 32:
+        target: Any = root
+        for part in schema["$ref"][2:].split("/"):
+            target = target.get(part, {}) if isinstance(target, dict) else {}
+        schema, seen = target, seen + 1
+    return schema
 
 
 def plaintext_secret_findings(r: Registration) -> list[str]:

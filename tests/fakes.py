@@ -65,6 +65,4 @@ class FakeCloudCluster(Cluster):
             account_id=request.name,
             opts=self.cloud_opts(parent),
         )
-        return WorkloadIdentity(
-            {"iam.gke.io/gcp-service-account": account.email}, account.email
-        )
+        return WorkloadIdentity({"iam.gke.io/gcp-service-account": account.email}, account.email)

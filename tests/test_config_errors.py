@@ -199,3 +199,17 @@ def test_the_plan_command_prints_errors_without_a_traceback(tmp_path):
     assert "Pulumi.broken.yaml: platform:ingress.domian: unknown key; did you mean 'domain'?" in (
         result.stderr
     )
+
+
+def test_a_required_secret_field_accepts_only_encrypted_values():
+    from pydantic import ValidationError
+
+    from stacks.config import ConfigModel
+    from stacks.types import SecretInput, SecretValue
+
+    class Credentials(ConfigModel):
+        token: SecretValue
+
+    assert Credentials.model_validate({"token": SecretInput("s")}).token.get_secret_value() == "s"
+    with pytest.raises(ValidationError, match="stored in plaintext"):
+        Credentials.model_validate({"token": "s"})

@@ -63,6 +63,22 @@ def test_every_kubernetes_resource_uses_the_cluster_provider(stack_run, stack):
 
 
 @pytest.mark.parametrize("stack", STACKS)
+def test_every_cloud_resource_uses_an_explicit_provider(stack_run, stack):
+    run = stack_run(stack)
+    providers = {
+        r.urn
+        for r in run.registrations.values()
+        if r.type in {"pulumi:providers:aws", "pulumi:providers:gcp"}
+    }
+    unbound = [
+        r.name
+        for r in run.registrations.values()
+        if r.custom and r.type.split(":")[0] in {"aws", "gcp"} and r.provider_urn not in providers
+    ]
+    assert unbound == []
+
+
+@pytest.mark.parametrize("stack", STACKS)
 def test_no_secret_is_in_plaintext(stack_run, stack):
     run = stack_run(stack)
     findings = [

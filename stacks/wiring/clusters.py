@@ -5,8 +5,12 @@ from __future__ import annotations
 import pulumi
 
 from components.cluster import Cluster, ExistingCluster, ExistingClusterArgs
+from components.cluster.eks import EksCluster, EksClusterArgs, EksNodeGroupArgs
+from components.cluster.gke import GkeCluster, GkeClusterArgs
+from components.cluster.gke_network import GkeNetworkArgs
+from components.cluster.gke_node_pools import GkeNodePoolArgs, GkeTaint
 from components.errors import ConfigurationError
-from stacks.config import StackConfig
+from stacks.config import NodePoolConfig, StackConfig, Tier
 
 
 def make_cluster(cfg: StackConfig, stack: str) -> Cluster:
@@ -42,8 +46,98 @@ def _existing(cfg: StackConfig, name: str) -> Cluster:
 
 
 def _eks(cfg: StackConfig, name: str) -> Cluster:
-    raise ConfigurationError("platform:cluster.kind 'eks' is not available yet")
+    eks = cfg.cluster.eks
+    assert eks is not None  # the config model guarantees the section for kind eks
+    net = eks.network
+    protect = cfg.cluster.protect if cfg.cluster.protect is not None else cfg.protect_stateful
+    return EksCluster(
+        name,
+        EksClusterArgs(
+            cluster_name=name,
+            region=eks.region,
+            zones=tuple(eks.zones),
+            kubernetes_version=cfg.cluster.kubernetes_version,
+            vpc_cidr=str(net.vpc_cidr),
+            service_cidr=str(net.service_cidr),
+            vpc_id=net.vpc_id,
+            private_subnet_ids=tuple(net.private_subnet_ids),
+            public_subnet_ids=tuple(net.public_subnet_ids),
+            # A zone outage must not cut the other zones off the internet where HA matters.
+            nat_per_zone=cfg.ha,
+            public_access_cidrs=tuple(str(c) for c in eks.public_access_cidrs),
+            private_access_cidrs=(
+                tuple(str(c) for c in net.private_access_cidrs)
+                if net.private_access_cidrs
+                else None
+            ),
+            admin_principals=tuple(eks.admin_principals),
+            bootstrap_creator_admin=cfg.eks_creator_admin,
+            log_retention_days=eks.log_retention_days,
+            kms_deletion_window_days=7 if cfg.tier is Tier.dev else 30,
+            protect=protect,
+            node_groups=tuple(_eks_node_group(p) for p in cfg.node_pools),
+            autoscaler_replicas=2 if cfg.ha else 1,
+            tags={"platform.io/cluster": name, "platform.io/tier": cfg.tier.value},
+        ),
+    )
+
+
+def _eks_node_group(pool: NodePoolConfig) -> EksNodeGroupArgs:
+    return EksNodeGroupArgs(
+        name=pool.name,
+        instance_types=tuple(pool.instance_types),
+        spot=pool.capacity == "spot",
+        min_size=pool.min_size,
+        max_size=pool.max_size,
+        initial_size=pool.initial_size,
+        disk_size_gb=pool.disk_size_gb,
+        labels=dict(pool.labels),
+        taints=tuple((t.key, t.value, t.effect) for t in pool.taints),
+    )
 
 
 def _gke(cfg: StackConfig, name: str) -> Cluster:
-    raise ConfigurationError("platform:cluster.kind 'gke' is not available yet")
+    gke = cfg.cluster.gke
+    assert gke is not None  # the config model guarantees the section for kind gke
+    net = gke.network
+    protect = cfg.cluster.protect if cfg.cluster.protect is not None else cfg.protect_stateful
+    return GkeCluster(
+        name,
+        GkeClusterArgs(
+            project=gke.project,
+            region=gke.region,
+            zones=tuple(gke.zones),
+            kubernetes_version=cfg.cluster.kubernetes_version,
+            release_channel=gke.release_channel,
+            network=GkeNetworkArgs(
+                node_cidr=str(net.node_cidr),
+                pod_cidr=str(net.pod_cidr),
+                service_cidr=str(net.service_cidr),
+                network=net.network,
+                subnetwork=net.subnetwork,
+                pod_range_name=net.pod_range_name,
+                service_range_name=net.service_range_name,
+            ),
+            authorized_networks=tuple(str(c) for c in gke.authorized_networks),
+            node_pools=tuple(_gke_node_pool(p) for p in cfg.node_pools),
+            secrets_key_rotation_days=gke.secrets_key_rotation_days,
+            database_disk_type=gke.database_disk_type,
+            enable_services=gke.enable_services,
+            protect=protect,
+        ),
+    )
+
+
+def _gke_node_pool(pool: NodePoolConfig) -> GkeNodePoolArgs:
+    # One machine type per pool on GKE; StackConfig rejects more before this runs.
+    return GkeNodePoolArgs(
+        name=pool.name,
+        machine_type=pool.instance_types[0],
+        spot=pool.capacity == "spot",
+        min_size=pool.min_size,
+        max_size=pool.max_size,
+        initial_size=pool.initial_size,
+        disk_size_gb=pool.disk_size_gb,
+        labels=dict(pool.labels),
+        taints=tuple(GkeTaint(key=t.key, value=t.value, effect=t.effect) for t in pool.taints),
+    )

@@ -1,4 +1,5 @@
-"""Ingress, certificates and DNS."""
+"""Ingress, certificates and DNS: Traefik and the platform Gateway, cert-manager with its
+issuers and the platform certificate, and external-dns."""
 
 from __future__ import annotations
 
@@ -7,8 +8,14 @@ from typing import Any
 
 import pulumi
 
+from components.certificates import Certificates, CertificatesArgs, PlatformCertificate
 from components.cluster import Cluster
-from stacks.config import StackConfig
+from components.dns import ExternalDns, ExternalDnsArgs
+from components.dns_zone import CloudDnsZone, DnsZone, Route53Zone
+from components.ingress import Ingress, IngressArgs
+from stacks.config import PROJECT, StackConfig
+
+TLS_SECRET = "platform-tls"
 
 
 @dataclass
@@ -19,4 +26,98 @@ class Traffic:
 
 
 def build(cfg: StackConfig, cluster: Cluster, stack: str) -> Traffic:
-    return Traffic()
+    domain = cfg.ingress.domain
+    ingress = Ingress(
+        "ingress",
+        cluster,
+        IngressArgs(
+            tls_secret_name=TLS_SECRET if domain else None,
+            replicas=cfg.ingress.replicas or (2 if cfg.ha else 1),
+            high_availability=cfg.ha,
+            service_type=cfg.ingress.service_type,
+            internal=cfg.ingress.internal,
+            aws_vpc_id=getattr(cluster, "vpc_id", None) if cluster.cloud == "aws" else None,
+        ),
+    )
+    zone = dns_zone(cfg, cluster)
+    issuer = cfg.certificates.issuer_for(cfg.tier)
+    certificates = Certificates(
+        "certificates",
+        cluster,
+        CertificatesArgs(
+            high_availability=cfg.ha,
+            acme_email=cfg.certificates.acme_email,
+            http01_gateway=ingress.http_listener,
+            dns_zone=zone,
+            private_ca_name=f"{cfg.cluster_name(stack)} private CA",
+            certificate=(
+                PlatformCertificate(
+                    domain=domain,
+                    wildcard=wildcard(cfg),
+                    issuer=issuer,
+                    namespace=ingress.gateway.namespace,
+                    secret_name=TLS_SECRET,
+                )
+                if domain
+                else None
+            ),
+            depends_on=[ingress.crds],
+        ),
+    )
+    outputs: dict[str, Any] = {
+        "gateway": {"name": ingress.gateway.name, "namespace": ingress.gateway.namespace},
+        "privateCaCertificate": certificates.ca_certificate_pem,
+    }
+    if domain:
+        outputs |= {"platformDomain": domain, "certificateIssuer": issuer}
+    if zone is not None and cfg.dns.external_dns_enabled:
+        ExternalDns(
+            "external-dns",
+            cluster,
+            ExternalDnsArgs(
+                zone=zone,
+                txt_owner_id=f"{PROJECT}-{stack}",
+                policy=cfg.dns.policy or ("upsert-only" if cfg.ha else "sync"),
+            ),
+        )
+        outputs["dnsZone"] = zone.name
+    return Traffic(outputs=outputs, cert_manager=certificates.release)
+
+
+def wildcard(cfg: StackConfig) -> bool:
+    """Wildcards by default wherever they can be issued: with DNS-01, or from the private CA."""
+    if cfg.certificates.wildcard is not None:
+        return cfg.certificates.wildcard
+    return cfg.dns.zone is not None or cfg.certificates.issuer_for(cfg.tier) == "private-ca"
+
+
+def dns_zone(cfg: StackConfig, cluster: Cluster) -> DnsZone | None:
+    """The configured zone and how to reach it (validated by `StackConfig.problems`)."""
+    dns = cfg.dns
+    if dns.zone is None:
+        return None
+    if dns.route53 is not None:
+        r53 = dns.route53
+        secret = r53.secret_access_key
+        return DnsZone(
+            name=dns.zone,
+            route53=Route53Zone(
+                hosted_zone_id=r53.hosted_zone_id,
+                region=cluster.region or r53.region,
+                access_key_id=r53.access_key_id,
+                secret_access_key=(
+                    pulumi.Output.secret(secret.get_secret_value()) if secret else None
+                ),
+            ),
+        )
+    cloud_dns = dns.cloud_dns
+    assert cloud_dns is not None
+    key = cloud_dns.service_account_key
+    return DnsZone(
+        name=dns.zone,
+        cloud_dns=CloudDnsZone(
+            project=cloud_dns.project or getattr(cluster, "project", None),
+            managed_zone=cloud_dns.managed_zone,
+            service_account_key=pulumi.Output.secret(key.get_secret_value()) if key else None,
+        ),
+    )

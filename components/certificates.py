@@ -1,0 +1,371 @@
+"""Certificates: cert-manager with Gateway API support, Let's Encrypt issuers (HTTP-01 through
+the platform Gateway, DNS-01 through Route53 or Cloud DNS), a private CA whose root is generated
+with pulumi-tls, and the platform certificate the Gateway serves."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any, Literal
+
+import pulumi
+import pulumi_gcp as gcp
+import pulumi_kubernetes as k8s
+import pulumi_tls as tls
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from components import versions
+from components.cluster import Cluster, WorkloadIdentityRequest
+from components.dns_zone import DNS_ADMIN, GOOGLE_KEY, DnsZone
+from components.errors import ConfigurationError
+from components.gateway_api import GatewayRef
+from components.helm import helm_release
+from components.namespace import platform_namespace
+from components.scheduling import spread_constraints
+
+API_VERSION = "cert-manager.io/v1"
+ACME_SERVERS = {
+    "letsencrypt-staging": "https://acme-staging-v02.api.letsencrypt.org/directory",
+    "letsencrypt": "https://acme-v02.api.letsencrypt.org/directory",
+}
+PRIVATE_CA = "private-ca"
+SERVICE_ACCOUNT = "cert-manager"
+CREDENTIALS_SECRET = "dns01-credentials"
+CA_SECRET = "private-ca"
+
+_Model = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+
+class PlatformCertificate(BaseModel):
+    model_config = _Model
+
+    domain: str = Field(description="Domain the certificate is for.")
+    wildcard: bool = Field(False, description="Also cover `*.<domain>`.")
+    issuer: Literal["private-ca", "letsencrypt-staging", "letsencrypt"] = Field(
+        description="ClusterIssuer that signs it."
+    )
+    namespace: str = Field(description="Namespace of its Secret (the Gateway's).")
+    secret_name: str = Field(description="Name of its Secret.")
+
+
+class CertificatesArgs(BaseModel):
+    model_config = _Model
+
+    namespace: str = Field("cert-manager", description="Namespace of cert-manager.")
+    high_availability: bool = Field(
+        False, description="Replicas, PodDisruptionBudgets and zone spread for every component."
+    )
+    acme_email: str | None = Field(
+        None, description="Let's Encrypt account e-mail; the ACME issuers exist only with it."
+    )
+    http01_gateway: GatewayRef | None = Field(
+        None, description="Gateway listener that serves HTTP-01 challenges."
+    )
+    dns_zone: DnsZone | None = Field(
+        None, description="Zone for DNS-01 challenges (required for wildcard names)."
+    )
+    private_ca_name: str = Field("Platform private CA", description="Root CA common name.")
+    private_ca_validity_hours: int = Field(
+        24 * 365 * 10, ge=24, description="Lifetime of the generated root CA certificate."
+    )
+    certificate: PlatformCertificate | None = Field(
+        None, description="The platform certificate; None issues none."
+    )
+    # Resources cert-manager needs first: the Gateway API CRDs it watches.
+    depends_on: Sequence[Any] = Field((), description="Resources to create before cert-manager.")
+
+    @model_validator(mode="after")
+    def _issuable(self) -> CertificatesArgs:
+        cert = self.certificate
+        if cert is None or cert.issuer == PRIVATE_CA:
+            return self
+        if self.acme_email is None:
+            raise ValueError(f"issuer '{cert.issuer}' needs acme_email")
+        if cert.wildcard and self.dns_zone is None:
+            raise ValueError(f"a wildcard certificate from '{cert.issuer}' needs a DNS-01 zone")
+        return self
+
+
+class Certificates(pulumi.ComponentResource):
+    """cert-manager, its ClusterIssuers and the platform certificate."""
+
+    release: k8s.helm.v3.Release
+    """The cert-manager release: everything using cert-manager CRDs depends on it."""
+    issuers: dict[str, k8s.apiextensions.CustomResource]
+    ca_certificate_pem: pulumi.Output[str]
+    """The private CA's root certificate, for clients that should trust it."""
+
+    def __init__(
+        self,
+        name: str,
+        cluster: Cluster,
+        args: CertificatesArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("platform:index:Certificates", name, None, opts)
+        self._cluster, self._name_prefix, self._args = cluster, name, args
+        namespace = platform_namespace(cluster, args.namespace, self)
+
+        zone = args.dns_zone
+        annotations: dict[str, Any] = {}
+        ready: list[pulumi.Resource] = []
+        credentials = None
+        if zone is not None and zone.static_credentials:
+            credentials = self._credentials_secret(zone, namespace)
+        elif zone is not None:
+            identity = self._dns01_identity(zone)
+            annotations, ready = identity.service_account_annotations, identity.ready
+
+        self.release = helm_release(
+            cluster,
+            f"{name}-cert-manager",
+            versions.CERT_MANAGER,
+            namespace=args.namespace,
+            values=cert_manager_values(args.high_availability, annotations),
+            parent=self,
+            depends_on=[namespace, *args.depends_on, *ready],
+        )
+
+        ca_secret = self._private_ca(namespace)
+        solvers = acme_solvers(args.http01_gateway, zone, credentials)
+        self.issuers = {
+            PRIVATE_CA: self._custom(
+                f"{name}-{PRIVATE_CA}",
+                "ClusterIssuer",
+                {"name": PRIVATE_CA},
+                {"ca": {"secretName": CA_SECRET}},
+                [ca_secret],
+            )
+        }
+        if args.acme_email is not None:
+            for issuer, server in ACME_SERVERS.items():
+                self.issuers[issuer] = self._custom(
+                    f"{name}-{issuer}",
+                    "ClusterIssuer",
+                    {"name": issuer},
+                    {
+                        "acme": {
+                            "server": server,
+                            "email": args.acme_email,
+                            "privateKeySecretRef": {"name": f"{issuer}-account-key"},
+                            "solvers": solvers,
+                        }
+                    },
+                    [],
+                )
+
+        self.certificate = None
+        cert = args.certificate
+        if cert is not None:
+            self.certificate = self._custom(
+                f"{name}-platform",
+                "Certificate",
+                {"name": cert.secret_name, "namespace": cert.namespace},
+                {
+                    "secretName": cert.secret_name,
+                    "dnsNames": certificate_dns_names(cert),
+                    "issuerRef": {
+                        "group": "cert-manager.io",
+                        "kind": "ClusterIssuer",
+                        "name": cert.issuer,
+                    },
+                    "privateKey": {"algorithm": "ECDSA", "size": 256, "rotationPolicy": "Always"},
+                },
+                [self.issuers[cert.issuer]],
+            )
+
+        self.register_outputs(
+            {"caCertificatePem": self.ca_certificate_pem, "issuers": sorted(self.issuers)}
+        )
+
+    def _custom(
+        self,
+        name: str,
+        kind: str,
+        metadata: dict[str, Any],
+        spec: dict[str, Any],
+        depends_on: list[pulumi.Resource],
+    ) -> k8s.apiextensions.CustomResource:
+        return k8s.apiextensions.CustomResource(
+            name,
+            api_version=API_VERSION,
+            kind=kind,
+            metadata=metadata,
+            spec=spec,
+            opts=self._cluster.child_opts(self, depends_on=[self.release, *depends_on]),
+        )
+
+    def _private_ca(self, namespace: k8s.core.v1.Namespace) -> k8s.core.v1.Secret:
+        """A root key and self-signed CA certificate, stored only as a secret."""
+        args, prefix = self._args, self._name_prefix
+        provider = tls.Provider(f"{prefix}-tls", opts=pulumi.ResourceOptions(parent=self))
+        tls_opts = pulumi.ResourceOptions(parent=self, provider=provider)
+        key = tls.PrivateKey(
+            f"{prefix}-ca-key", algorithm="ECDSA", ecdsa_curve="P256", opts=tls_opts
+        )
+        private_key = pulumi.Output.secret(key.private_key_pem)
+        cert = tls.SelfSignedCert(
+            f"{prefix}-ca-cert",
+            private_key_pem=private_key,
+            is_ca_certificate=True,
+            subject=tls.SelfSignedCertSubjectArgs(
+                common_name=args.private_ca_name, organization="Platform"
+            ),
+            validity_period_hours=args.private_ca_validity_hours,
+            early_renewal_hours=24 * 30,
+            allowed_uses=["cert_signing", "crl_signing", "digital_signature"],
+            opts=tls_opts,
+        )
+        self.ca_certificate_pem = cert.cert_pem
+        return k8s.core.v1.Secret(
+            f"{prefix}-ca-secret",
+            metadata={"name": CA_SECRET, "namespace": args.namespace},
+            type="kubernetes.io/tls",
+            string_data={"tls.crt": cert.cert_pem, "tls.key": private_key},
+            opts=self._cluster.child_opts(self, depends_on=[namespace]),
+        )
+
+    def _dns01_identity(self, zone: DnsZone):
+        """cert-manager's own cloud identity, allowed to change records in `zone` only."""
+        cluster, args = self._cluster, self._args
+        request = WorkloadIdentityRequest(
+            name="cert-manager-dns01",
+            namespace=args.namespace,
+            service_account=SERVICE_ACCOUNT,
+            aws_policy=route53_policy(zone.route53.hosted_zone_id) if zone.route53 else None,
+        )
+        if zone.route53 is not None and cluster.cloud != "aws":
+            raise ConfigurationError("Route53 DNS-01 through workload identity needs EKS")
+        if zone.cloud_dns is not None and cluster.cloud != "gcp":
+            raise ConfigurationError("Cloud DNS DNS-01 through workload identity needs GKE")
+        identity = cluster.bind_workload_identity(request, self)
+        if zone.cloud_dns is not None:
+            grant = gcp.dns.DnsManagedZoneIamMember(
+                f"{self._name_prefix}-dns01-zone-admin",
+                project=zone.cloud_dns.project,
+                managed_zone=zone.cloud_dns.managed_zone,
+                role=DNS_ADMIN,
+                member=pulumi.Output.concat("serviceAccount:", identity.principal),
+                opts=cluster.cloud_opts(self),
+            )
+            identity.ready.append(grant)
+        return identity
+
+    def _credentials_secret(
+        self, zone: DnsZone, namespace: k8s.core.v1.Namespace
+    ) -> k8s.core.v1.Secret:
+        """Static DNS credentials (existing clusters), in cert-manager's namespace where
+        ClusterIssuers read secrets from."""
+        if zone.route53 is not None:
+            data = {"secret-access-key": zone.route53.secret_access_key}
+        else:
+            data = {GOOGLE_KEY: zone.cloud_dns.service_account_key}
+        return k8s.core.v1.Secret(
+            f"{self._name_prefix}-dns01-credentials",
+            metadata={"name": CREDENTIALS_SECRET, "namespace": self._args.namespace},
+            type="Opaque",
+            string_data=pulumi.Output.secret(data),
+            opts=self._cluster.child_opts(self, depends_on=[namespace]),
+        )
+
+
+def route53_policy(hosted_zone_id: str) -> str:
+    """Change records in one hosted zone, and follow the changes."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": [
+                        "route53:ChangeResourceRecordSets",
+                        "route53:ListResourceRecordSets",
+                    ],
+                    "Resource": f"arn:aws:route53:::hostedzone/{hosted_zone_id}",
+                },
+                {
+                    "Effect": "Allow",
+                    "Action": ["route53:GetChange"],
+                    "Resource": "arn:aws:route53:::change/*",
+                },
+                {"Effect": "Allow", "Action": ["route53:ListHostedZonesByName"], "Resource": "*"},
+            ],
+        }
+    )
+
+
+def acme_solvers(
+    gateway: GatewayRef | None, zone: DnsZone | None, credentials: k8s.core.v1.Secret | None
+) -> list[dict[str, Any]]:
+    """DNS-01 for names in the zone (the only way to get wildcards), HTTP-01 through the
+    Gateway's HTTP listener for everything else."""
+    solvers: list[dict[str, Any]] = []
+    if zone is not None:
+        solvers.append({"selector": {"dnsZones": [zone.name]}, "dns01": _dns01(zone, credentials)})
+    if gateway is not None:
+        solvers.append({"http01": {"gatewayHTTPRoute": {"parentRefs": [gateway.parent_ref()]}}})
+    return solvers
+
+
+def _dns01(zone: DnsZone, credentials: k8s.core.v1.Secret | None) -> dict[str, Any]:
+    secret = CREDENTIALS_SECRET if credentials is not None else None
+    if zone.route53 is not None:
+        route53: dict[str, Any] = {
+            "region": zone.route53.region,
+            "hostedZoneID": zone.route53.hosted_zone_id,
+        }
+        if secret is not None:
+            route53["accessKeyID"] = zone.route53.access_key_id
+            route53["secretAccessKeySecretRef"] = {"name": secret, "key": "secret-access-key"}
+        return {"route53": route53}
+    cloud_dns: dict[str, Any] = {
+        "project": zone.cloud_dns.project,
+        "hostedZoneName": zone.cloud_dns.managed_zone,
+    }
+    if secret is not None:
+        cloud_dns["serviceAccountSecretRef"] = {"name": secret, "key": GOOGLE_KEY}
+    return {"cloudDNS": cloud_dns}
+
+
+def certificate_dns_names(cert: PlatformCertificate) -> list[str]:
+    return [cert.domain, f"*.{cert.domain}"] if cert.wildcard else [cert.domain]
+
+
+def cert_manager_values(
+    high_availability: bool, service_account_annotations: dict[str, Any]
+) -> dict[str, Any]:
+    """Values for the pinned cert-manager chart (keys from its values.schema.json)."""
+    values: dict[str, Any] = {
+        # The chart owns the CRDs and keeps them on uninstall, so certificates survive it.
+        "crds": {"enabled": True, "keep": True},
+        "config": {
+            "apiVersion": "controller.config.cert-manager.io/v1alpha1",
+            "kind": "ControllerConfiguration",
+            # v1.21 name of the former `enableGatewayAPI`.
+            "gatewayAPI": {"enabled": True},
+        },
+        "serviceAccount": {"name": SERVICE_ACCOUNT, "annotations": service_account_annotations},
+        "resources": {"requests": {"cpu": "50m", "memory": "128Mi"}},
+        "webhook": {"resources": {"requests": {"cpu": "20m", "memory": "64Mi"}}},
+        "cainjector": {"resources": {"requests": {"cpu": "20m", "memory": "128Mi"}}},
+    }
+    if high_availability:
+        # The webhook answers the API server synchronously, so it gets the most replicas.
+        for target, component, replicas in (
+            (values, "controller", 2),
+            (values["webhook"], "webhook", 3),
+            (values["cainjector"], "cainjector", 2),
+        ):
+            target.update(
+                {
+                    "replicaCount": replicas,
+                    "podDisruptionBudget": {"enabled": True, "minAvailable": 1},
+                    "topologySpreadConstraints": spread_constraints(
+                        {
+                            "app.kubernetes.io/instance": "cert-manager",
+                            "app.kubernetes.io/component": component,
+                        }
+                    ),
+                }
+            )
+    return values

@@ -1,0 +1,119 @@
+"""cluster-autoscaler for EKS managed node groups.
+
+Node pools from config are the unit of capacity on every cloud; cluster-autoscaler scales each
+managed node group between its min and max, the same semantics as GKE's autoscaler. (Karpenter
+would launch instances outside the node groups and bypass those bounds.) It finds its groups by
+the tags EKS puts on their Auto Scaling groups, and may only resize groups of this cluster.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pulumi
+
+from components import versions
+from components.cluster.base import Cluster, WorkloadIdentityRequest
+from components.helm import helm_release
+
+NAMESPACE = "kube-system"
+SERVICE_ACCOUNT = "cluster-autoscaler"
+
+
+def autoscaler_policy(cluster_name: str) -> str:
+    """Least privilege: read anything needed to simulate scaling, resize and terminate only
+    in Auto Scaling groups this cluster owns."""
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Sid": "Discover",
+                    "Effect": "Allow",
+                    "Action": [
+                        "autoscaling:DescribeAutoScalingGroups",
+                        "autoscaling:DescribeAutoScalingInstances",
+                        "autoscaling:DescribeLaunchConfigurations",
+                        "autoscaling:DescribeScalingActivities",
+                        "autoscaling:DescribeTags",
+                        "ec2:DescribeImages",
+                        "ec2:DescribeInstanceTypes",
+                        "ec2:DescribeLaunchTemplateVersions",
+                        "ec2:GetInstanceTypesFromInstanceRequirements",
+                        "eks:DescribeNodegroup",
+                    ],
+                    "Resource": "*",
+                },
+                {
+                    "Sid": "ScaleOwnGroups",
+                    "Effect": "Allow",
+                    "Action": [
+                        "autoscaling:SetDesiredCapacity",
+                        "autoscaling:TerminateInstanceInAutoScalingGroup",
+                    ],
+                    "Resource": "*",
+                    "Condition": {
+                        "StringEquals": {
+                            f"aws:ResourceTag/k8s.io/cluster-autoscaler/{cluster_name}": "owned",
+                            "aws:ResourceTag/k8s.io/cluster-autoscaler/enabled": "true",
+                        }
+                    },
+                },
+            ],
+        }
+    )
+
+
+def autoscaler_values(cluster_name: str, region: str, replicas: int) -> dict[str, Any]:
+    return {
+        "cloudProvider": "aws",
+        "awsRegion": region,
+        "autoDiscovery": {"clusterName": cluster_name},
+        "fullnameOverride": SERVICE_ACCOUNT,
+        "rbac": {"serviceAccount": {"create": True, "name": SERVICE_ACCOUNT}},
+        "replicaCount": replicas,
+        "customArgs": [
+            # Spread scale-ups over the per-zone groups of a pool.
+            "--balance-similar-node-groups=true",
+            "--expander=least-waste",
+        ],
+        "resources": {
+            "requests": {"cpu": "100m", "memory": "300Mi"},
+            "limits": {"memory": "600Mi"},
+        },
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": 65534,
+            "fsGroup": 65534,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "containerSecurityContext": {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "capabilities": {"drop": ["ALL"]},
+        },
+    }
+
+
+def install_autoscaler(
+    cluster: Cluster, name: str, cluster_name: str, region: str, replicas: int
+) -> pulumi.Resource:
+    identity = cluster.bind_workload_identity(
+        WorkloadIdentityRequest(
+            name="cluster-autoscaler",
+            namespace=NAMESPACE,
+            service_account=SERVICE_ACCOUNT,
+            aws_policy=autoscaler_policy(cluster_name),
+        ),
+        cluster,
+    )
+    return helm_release(
+        cluster,
+        f"{name}-cluster-autoscaler",
+        versions.CLUSTER_AUTOSCALER,
+        namespace=NAMESPACE,
+        values=autoscaler_values(cluster_name, region, replicas),
+        parent=cluster,
+        depends_on=identity.ready,
+    )

@@ -1,0 +1,162 @@
+"""The EKS control plane: its IAM role, Secrets encryption key, audit logs, the cluster itself,
+and who may administer it (access entries in API authentication mode)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.cluster import eks_identity
+
+LOG_TYPES = ["api", "audit", "authenticator"]
+ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
+
+
+@dataclass(frozen=True)
+class ControlPlaneSettings:
+    cluster_name: str
+    region: str
+    kubernetes_version: str
+    service_cidr: str
+    public_access_cidrs: Sequence[str]
+    private_access_cidrs: Sequence[str]
+    admin_principals: Sequence[str]
+    bootstrap_creator_admin: bool
+    log_retention_days: int
+    kms_deletion_window_days: int
+    protect: bool
+    tags: dict[str, str]
+
+
+@dataclass
+class ControlPlane:
+    cluster: aws.eks.Cluster
+    key: aws.kms.Key
+    # Access entries with their policies; nothing may talk to the API before they exist.
+    admin_access: list[pulumi.Resource]
+
+
+def create_control_plane(
+    name: str,
+    settings: ControlPlaneSettings,
+    *,
+    subnet_ids: Sequence[pulumi.Input[str]],
+    opts: Callable[..., pulumi.ResourceOptions],
+) -> ControlPlane:
+    s = settings
+    role = aws.iam.Role(
+        f"{name}-cluster-role",
+        name=eks_identity.role_name(s.cluster_name, "cluster"),
+        assume_role_policy=eks_identity.service_trust("eks.amazonaws.com"),
+        tags=s.tags,
+        opts=opts(),
+    )
+    role_policy = aws.iam.RolePolicyAttachment(
+        f"{name}-cluster-role-policy",
+        role=role.name,
+        policy_arn=eks_identity.managed_policy(s.region, "AmazonEKSClusterPolicy"),
+        opts=opts(),
+    )
+
+    key = aws.kms.Key(
+        f"{name}-secrets-key",
+        description=f"Envelope encryption of Kubernetes Secrets in EKS cluster {s.cluster_name}",
+        enable_key_rotation=True,
+        deletion_window_in_days=s.kms_deletion_window_days,
+        tags=s.tags,
+        opts=opts(protect=s.protect),
+    )
+    aws.kms.Alias(
+        f"{name}-secrets-key",
+        name=f"alias/eks/{s.cluster_name}-secrets",
+        target_key_id=key.key_id,
+        opts=opts(),
+    )
+
+    # EKS writes to this exact group; creating it first gives it a retention period instead
+    # of the never-expiring group EKS would create itself.
+    log_group = aws.cloudwatch.LogGroup(
+        f"{name}-logs",
+        name=f"/aws/eks/{s.cluster_name}/cluster",
+        retention_in_days=s.log_retention_days,
+        tags=s.tags,
+        opts=opts(),
+    )
+
+    public = list(s.public_access_cidrs)
+    cluster = aws.eks.Cluster(
+        f"{name}-eks",
+        name=s.cluster_name,
+        version=s.kubernetes_version,
+        role_arn=role.arn,
+        vpc_config=aws.eks.ClusterVpcConfigArgs(
+            subnet_ids=list(subnet_ids),
+            endpoint_private_access=True,
+            endpoint_public_access=bool(public),
+            public_access_cidrs=public or None,
+        ),
+        kubernetes_network_config=aws.eks.ClusterKubernetesNetworkConfigArgs(
+            service_ipv4_cidr=s.service_cidr, ip_family="ipv4"
+        ),
+        encryption_config=aws.eks.ClusterEncryptionConfigArgs(
+            provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=key.arn),
+            resources=["secrets"],
+        ),
+        enabled_cluster_log_types=LOG_TYPES,
+        access_config=aws.eks.ClusterAccessConfigArgs(
+            authentication_mode="API",
+            bootstrap_cluster_creator_admin_permissions=s.bootstrap_creator_admin,
+        ),
+        # The platform installs vpc-cni, kube-proxy and CoreDNS as managed add-ons itself.
+        bootstrap_self_managed_addons=False,
+        deletion_protection=s.protect,
+        tags=s.tags,
+        opts=opts(protect=s.protect, depends_on=[log_group, role_policy]),
+    )
+
+    # The private endpoint answers only inside the VPC; these networks may reach it.
+    security_group_id = cluster.vpc_config.cluster_security_group_id
+    for cidr in s.private_access_cidrs:
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-api-from-{cidr.replace('/', '-')}",
+            security_group_id=security_group_id,
+            description="Kubernetes API over the private endpoint",
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            cidr_ipv4=cidr,
+            opts=opts(),
+        )
+
+    admin_access: list[pulumi.Resource] = []
+    for principal in s.admin_principals:
+        slug = _principal_slug(principal)
+        entry = aws.eks.AccessEntry(
+            f"{name}-admin-{slug}",
+            cluster_name=cluster.name,
+            principal_arn=principal,
+            type="STANDARD",
+            opts=opts(),
+        )
+        admin_access.append(
+            aws.eks.AccessPolicyAssociation(
+                f"{name}-admin-{slug}",
+                cluster_name=cluster.name,
+                principal_arn=entry.principal_arn,
+                policy_arn=f"arn:{eks_identity.partition(s.region)}:eks::aws:"
+                f"cluster-access-policy/{ADMIN_POLICY}",
+                access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
+                opts=opts(),
+            )
+        )
+    return ControlPlane(cluster=cluster, key=key, admin_access=admin_access)
+
+
+def _principal_slug(arn: str) -> str:
+    """`role-<name>` / `user-<name>` from an IAM ARN: stable when the list is reordered."""
+    kind, _, path = arn.split(":", 5)[5].partition("/")
+    return f"{kind}-{re.sub(r'[^A-Za-z0-9-]+', '-', path.rsplit('/', 1)[-1])}"

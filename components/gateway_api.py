@@ -1,0 +1,70 @@
+"""Gateway API: the standard-channel CRDs and small builders for the objects the platform
+creates from them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import versions
+from components.cluster import Cluster
+
+GROUP = "gateway.networking.k8s.io"
+API_VERSION = f"{GROUP}/v1"
+
+
+@dataclass(frozen=True)
+class GatewayRef:
+    """Where routes attach: a Gateway and, optionally, one of its listeners."""
+
+    name: str
+    namespace: str
+    section_name: str | None = None
+
+    def parent_ref(self) -> dict[str, Any]:
+        ref: dict[str, Any] = {
+            "group": GROUP,
+            "kind": "Gateway",
+            "name": self.name,
+            "namespace": self.namespace,
+        }
+        if self.section_name:
+            ref["sectionName"] = self.section_name
+        return ref
+
+
+def gateway_api_crds(
+    cluster: Cluster, name: str, parent: pulumi.Resource
+) -> k8s.yaml.v2.ConfigFile:
+    """The pinned standard-channel release bundle, applied as a managed resource so an upgrade
+    is a reviewed version bump and a destroy removes it."""
+    return k8s.yaml.v2.ConfigFile(
+        f"{name}-gateway-api-crds",
+        file=versions.GATEWAY_API_CRDS_URL,
+        opts=cluster.child_opts(parent),
+    )
+
+
+def gateway_resource(
+    cluster: Cluster,
+    name: str,
+    *,
+    kind: str,
+    metadata: dict[str, Any],
+    spec: dict[str, Any],
+    parent: pulumi.Resource,
+    depends_on: Sequence[pulumi.Resource],
+) -> k8s.apiextensions.CustomResource:
+    """A gateway.networking.k8s.io/v1 object; it depends on the CRDs that define it."""
+    return k8s.apiextensions.CustomResource(
+        name,
+        api_version=API_VERSION,
+        kind=kind,
+        metadata=metadata,
+        spec=spec,
+        opts=cluster.child_opts(parent, depends_on=depends_on),
+    )

@@ -1,0 +1,237 @@
+"""Ingress: Gateway API CRDs, Traefik serving Gateway API and classic Ingress, the platform
+Gateway (HTTP redirected to HTTPS, HTTPS terminated with the platform certificate) and the load
+balancer in front of it."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import pulumi
+from pydantic import BaseModel, ConfigDict, Field
+
+from components import versions
+from components.cluster import Cluster
+from components.errors import ConfigurationError
+from components.gateway_api import GatewayRef, gateway_api_crds, gateway_resource
+from components.helm import helm_release
+from components.load_balancer import aws_load_balancer_controller, service_annotations
+from components.namespace import platform_namespace
+from components.scheduling import spread_constraints
+
+TRAEFIK_CONTROLLER = "traefik.io/gateway-controller"
+# Traefik binds Gateway listeners to its entry points by port: these are the chart's `web`
+# and `websecure` entry points.
+HTTP_PORT = 8000
+HTTPS_PORT = 8443
+HTTP_LISTENER = "http"
+HTTPS_LISTENER = "https"
+
+
+class IngressArgs(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    namespace: str = Field("ingress", description="Namespace of Traefik and the Gateway.")
+    gateway_name: str = Field("platform", description="Name of the platform Gateway.")
+    gateway_class_name: str = Field("traefik", description="GatewayClass served by Traefik.")
+    tls_secret_name: str | None = Field(
+        None,
+        description="Secret holding the platform certificate. With it the Gateway gets an "
+        "HTTPS listener and HTTP is redirected; without it the Gateway serves HTTP only.",
+    )
+    route_namespace_selector: dict[str, str] | None = Field(
+        None,
+        description="Labels a namespace needs to attach routes to the HTTPS listener. "
+        "Default: every namespace may attach.",
+    )
+    replicas: int = Field(1, ge=1, description="Traefik replicas.")
+    high_availability: bool = Field(
+        False, description="PodDisruptionBudget and zone spread for Traefik (needs replicas ≥ 2)."
+    )
+    service_type: Literal["LoadBalancer", "NodePort"] = Field(
+        "LoadBalancer", description="Service type on an existing cluster; clouds use LoadBalancer."
+    )
+    internal: bool = Field(False, description="Private load balancer instead of a public one.")
+    # Output[str]; the EKS cluster's VPC, required on AWS by the load balancer controller.
+    aws_vpc_id: Any = Field(None, description="VPC id of an EKS cluster (AWS only).")
+    extra_values: dict[str, Any] = Field(
+        {}, description="Extra Traefik chart values, merged over the platform's (escape hatch)."
+    )
+
+
+class Ingress(pulumi.ComponentResource):
+    """Traefik behind a cloud or cluster load balancer, and the platform Gateway."""
+
+    gateway: GatewayRef
+    """The HTTPS listener routes attach to."""
+    http_listener: GatewayRef
+    """The HTTP listener (ACME HTTP-01 challenges and the HTTPS redirect)."""
+
+    def __init__(
+        self,
+        name: str,
+        cluster: Cluster,
+        args: IngressArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("platform:index:Ingress", name, None, opts)
+        if args.high_availability and args.replicas < 2:
+            raise ConfigurationError(
+                f"ingress '{name}': high availability needs at least 2 replicas, got "
+                f"{args.replicas}; raise ingress.replicas"
+            )
+        if cluster.cloud == "aws" and args.aws_vpc_id is None:
+            raise ConfigurationError(f"ingress '{name}': an EKS cluster needs aws_vpc_id")
+
+        self.crds = gateway_api_crds(cluster, name, self)
+        namespace = platform_namespace(cluster, args.namespace, self)
+        before_traefik: list[pulumi.Resource] = [self.crds, namespace]
+        self.load_balancer_controller = None
+        if cluster.cloud == "aws":
+            self.load_balancer_controller = aws_load_balancer_controller(
+                cluster,
+                name,
+                vpc_id=args.aws_vpc_id,
+                high_availability=args.high_availability,
+                parent=self,
+            )
+            # Its webhook must be serving before the Service it turns into an NLB exists.
+            before_traefik.append(self.load_balancer_controller)
+
+        self.traefik = helm_release(
+            cluster,
+            f"{name}-traefik",
+            versions.TRAEFIK,
+            namespace=args.namespace,
+            values=_deep_merge(traefik_values(cluster.cloud, args), args.extra_values),
+            parent=self,
+            depends_on=before_traefik,
+        )
+
+        self.gateway_class = gateway_resource(
+            cluster,
+            f"{name}-gateway-class",
+            kind="GatewayClass",
+            metadata={"name": args.gateway_class_name},
+            spec={
+                "controllerName": TRAEFIK_CONTROLLER,
+                "description": "The platform's Traefik ingress controller.",
+            },
+            parent=self,
+            depends_on=[self.crds],
+        )
+        tls = args.tls_secret_name is not None
+        self.gateway = GatewayRef(
+            args.gateway_name, args.namespace, HTTPS_LISTENER if tls else HTTP_LISTENER
+        )
+        self.http_listener = GatewayRef(args.gateway_name, args.namespace, HTTP_LISTENER)
+        self.gateway_resource = gateway_resource(
+            cluster,
+            f"{name}-gateway",
+            kind="Gateway",
+            metadata={"name": args.gateway_name, "namespace": args.namespace},
+            spec={
+                "gatewayClassName": args.gateway_class_name,
+                "listeners": gateway_listeners(args),
+            },
+            parent=self,
+            depends_on=[self.crds, self.gateway_class, namespace],
+        )
+        self.redirect = None
+        if tls:
+            self.redirect = gateway_resource(
+                cluster,
+                f"{name}-https-redirect",
+                kind="HTTPRoute",
+                metadata={"name": "https-redirect", "namespace": args.namespace},
+                spec={
+                    "parentRefs": [self.http_listener.parent_ref()],
+                    "rules": [
+                        {
+                            "filters": [
+                                {
+                                    "type": "RequestRedirect",
+                                    "requestRedirect": {"scheme": "https", "statusCode": 301},
+                                }
+                            ]
+                        }
+                    ],
+                },
+                parent=self,
+                depends_on=[self.crds, self.gateway_resource],
+            )
+
+        self.register_outputs(
+            {
+                "gatewayName": args.gateway_name,
+                "gatewayNamespace": args.namespace,
+                "gatewayClassName": args.gateway_class_name,
+            }
+        )
+
+
+def gateway_listeners(args: IngressArgs) -> list[dict[str, Any]]:
+    """HTTP takes routes from the Gateway's own namespace only (the HTTPS redirect and ACME
+    challenges), so no app can be served unencrypted by attaching to it; HTTPS takes routes
+    from every namespace, or from the selected ones."""
+    if args.tls_secret_name is None:
+        return [_listener(HTTP_LISTENER, HTTP_PORT, "HTTP", _route_namespaces(args))]
+    https = _listener(HTTPS_LISTENER, HTTPS_PORT, "HTTPS", _route_namespaces(args))
+    https["tls"] = {
+        "mode": "Terminate",
+        "certificateRefs": [{"group": "", "kind": "Secret", "name": args.tls_secret_name}],
+    }
+    return [_listener(HTTP_LISTENER, HTTP_PORT, "HTTP", {"from": "Same"}), https]
+
+
+def _listener(name: str, port: int, protocol: str, namespaces: dict) -> dict[str, Any]:
+    return {
+        "name": name,
+        "port": port,
+        "protocol": protocol,
+        "allowedRoutes": {"namespaces": namespaces},
+    }
+
+
+def _route_namespaces(args: IngressArgs) -> dict[str, Any]:
+    if args.route_namespace_selector is None:
+        return {"from": "All"}
+    return {"from": "Selector", "selector": {"matchLabels": args.route_namespace_selector}}
+
+
+def traefik_values(cloud: str, args: IngressArgs) -> dict[str, Any]:
+    """Values for the pinned Traefik chart (keys from its values.schema.json)."""
+    service_type = "LoadBalancer" if cloud in ("aws", "gcp") else args.service_type
+    values: dict[str, Any] = {
+        "deployment": {"replicas": args.replicas},
+        "providers": {
+            "kubernetesGateway": {"enabled": True},
+            "kubernetesIngress": {"enabled": True},
+            "kubernetesCRD": {"enabled": True},
+        },
+        # The platform owns the GatewayClass and Gateway (listeners, TLS, allowed routes).
+        "gateway": {"enabled": False},
+        "gatewayClass": {"enabled": False},
+        "ingressClass": {"enabled": True, "isDefaultClass": True, "name": "traefik"},
+        "service": {
+            "annotations": service_annotations(cloud, args.internal),
+            "spec": {"type": service_type},
+        },
+        "log": {"level": "INFO", "format": "json"},
+        "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}},
+    }
+    if args.high_availability:
+        values["podDisruptionBudget"] = {"enabled": True, "maxUnavailable": 1}
+        values["topologySpreadConstraints"] = spread_constraints(
+            {"app.kubernetes.io/name": "traefik"}
+        )
+    return values
+
+
+def _deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged

@@ -1,0 +1,272 @@
+"""How the ingress controller's Service becomes a load balancer on each cluster kind.
+
+EKS: the AWS Load Balancer Controller provisions a Network Load Balancer with IP targets (pods
+registered directly, no node hop). GKE: the built-in service controller, internal on request.
+Existing clusters: whatever `LoadBalancer` means there (MetalLB, a cloud), or a NodePort.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import versions
+from components.cluster import Cluster, WorkloadIdentityRequest
+from components.helm import helm_release
+from components.scheduling import spread_constraints
+
+AWS_LBC_NAMESPACE = "kube-system"
+AWS_LBC_SERVICE_ACCOUNT = "aws-load-balancer-controller"
+
+_ELB = "elasticloadbalancing"
+_CLUSTER_TAG = "elbv2.k8s.aws/cluster"
+_LB_ARNS = [
+    f"arn:aws:{_ELB}:*:*:targetgroup/*/*",
+    f"arn:aws:{_ELB}:*:*:loadbalancer/net/*/*",
+    f"arn:aws:{_ELB}:*:*:loadbalancer/app/*/*",
+]
+
+
+def _allow(actions: list[str], resource: Any = "*", condition: dict | None = None) -> dict:
+    statement: dict[str, Any] = {"Effect": "Allow", "Action": actions, "Resource": resource}
+    if condition:
+        statement["Condition"] = condition
+    return statement
+
+
+def _owned(tag_kind: str, value: str) -> dict[str, dict[str, str]]:
+    """Condition: the request or resource carries (or lacks) the controller's cluster tag."""
+    return {f"aws:{tag_kind}/{_CLUSTER_TAG}": value}
+
+
+def aws_load_balancer_controller_policy() -> str:
+    """The controller's IAM policy (the upstream `iam_policy.json` for the pinned release):
+    read-only discovery everywhere; create, modify and delete only resources it tagged."""
+    describe = [
+        *(
+            f"ec2:{a}"
+            for a in (
+                "DescribeAccountAttributes",
+                "DescribeAddresses",
+                "DescribeAvailabilityZones",
+                "DescribeInternetGateways",
+                "DescribeVpcs",
+                "DescribeVpcPeeringConnections",
+                "DescribeSubnets",
+                "DescribeSecurityGroups",
+                "DescribeInstances",
+                "DescribeNetworkInterfaces",
+                "DescribeTags",
+                "GetCoipPoolUsage",
+                "DescribeCoipPools",
+                "GetSecurityGroupsForVpc",
+                "DescribeIpamPools",
+                "DescribeRouteTables",
+            )
+        ),
+        *(
+            f"{_ELB}:{a}"
+            for a in (
+                "DescribeLoadBalancers",
+                "DescribeLoadBalancerAttributes",
+                "DescribeListeners",
+                "DescribeListenerCertificates",
+                "DescribeSSLPolicies",
+                "DescribeRules",
+                "DescribeTargetGroups",
+                "DescribeTargetGroupAttributes",
+                "DescribeTargetHealth",
+                "DescribeTags",
+                "DescribeTrustStores",
+                "DescribeListenerAttributes",
+                "DescribeCapacityReservation",
+            )
+        ),
+    ]
+    integrations = [
+        "cognito-idp:DescribeUserPoolClient",
+        "acm:ListCertificates",
+        "acm:DescribeCertificate",
+        "iam:ListServerCertificates",
+        "iam:GetServerCertificate",
+        "waf-regional:GetWebACL",
+        "waf-regional:GetWebACLForResource",
+        "waf-regional:AssociateWebACL",
+        "waf-regional:DisassociateWebACL",
+        "wafv2:GetWebACL",
+        "wafv2:GetWebACLForResource",
+        "wafv2:AssociateWebACL",
+        "wafv2:DisassociateWebACL",
+        "shield:GetSubscriptionState",
+        "shield:DescribeProtection",
+        "shield:CreateProtection",
+        "shield:DeleteProtection",
+    ]
+    security_group = "arn:aws:ec2:*:*:security-group/*"
+    statements = [
+        _allow(
+            ["iam:CreateServiceLinkedRole"],
+            condition={"StringEquals": {"iam:AWSServiceName": f"{_ELB}.amazonaws.com"}},
+        ),
+        _allow(describe),
+        _allow(integrations),
+        _allow(["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"]),
+        _allow(["ec2:CreateSecurityGroup"]),
+        _allow(
+            ["ec2:CreateTags"],
+            security_group,
+            {
+                "StringEquals": {"ec2:CreateAction": "CreateSecurityGroup"},
+                "Null": _owned("RequestTag", "false"),
+            },
+        ),
+        _allow(
+            ["ec2:CreateTags", "ec2:DeleteTags"],
+            security_group,
+            {"Null": {**_owned("RequestTag", "true"), **_owned("ResourceTag", "false")}},
+        ),
+        _allow(
+            [
+                "ec2:AuthorizeSecurityGroupIngress",
+                "ec2:RevokeSecurityGroupIngress",
+                "ec2:DeleteSecurityGroup",
+            ],
+            condition={"Null": _owned("ResourceTag", "false")},
+        ),
+        _allow(
+            [f"{_ELB}:CreateLoadBalancer", f"{_ELB}:CreateTargetGroup"],
+            condition={"Null": _owned("RequestTag", "false")},
+        ),
+        _allow(
+            [
+                f"{_ELB}:CreateListener",
+                f"{_ELB}:DeleteListener",
+                f"{_ELB}:CreateRule",
+                f"{_ELB}:DeleteRule",
+            ]
+        ),
+        _allow(
+            [f"{_ELB}:AddTags", f"{_ELB}:RemoveTags"],
+            _LB_ARNS,
+            {"Null": {**_owned("RequestTag", "true"), **_owned("ResourceTag", "false")}},
+        ),
+        _allow(
+            [f"{_ELB}:AddTags", f"{_ELB}:RemoveTags"],
+            [
+                f"arn:aws:{_ELB}:*:*:listener/net/*/*/*",
+                f"arn:aws:{_ELB}:*:*:listener/app/*/*/*",
+                f"arn:aws:{_ELB}:*:*:listener-rule/net/*/*/*",
+                f"arn:aws:{_ELB}:*:*:listener-rule/app/*/*/*",
+            ],
+        ),
+        _allow(
+            [
+                f"{_ELB}:{a}"
+                for a in (
+                    "ModifyLoadBalancerAttributes",
+                    "SetIpAddressType",
+                    "SetSecurityGroups",
+                    "SetSubnets",
+                    "DeleteLoadBalancer",
+                    "ModifyTargetGroup",
+                    "ModifyTargetGroupAttributes",
+                    "DeleteTargetGroup",
+                    "ModifyListenerAttributes",
+                    "ModifyCapacityReservation",
+                    "ModifyIpPools",
+                )
+            ],
+            condition={"Null": _owned("ResourceTag", "false")},
+        ),
+        _allow(
+            [f"{_ELB}:AddTags"],
+            _LB_ARNS,
+            {
+                "StringEquals": {
+                    f"{_ELB}:CreateAction": ["CreateTargetGroup", "CreateLoadBalancer"]
+                },
+                "Null": _owned("RequestTag", "false"),
+            },
+        ),
+        _allow(
+            [f"{_ELB}:RegisterTargets", f"{_ELB}:DeregisterTargets"],
+            f"arn:aws:{_ELB}:*:*:targetgroup/*/*",
+        ),
+        _allow(
+            [
+                f"{_ELB}:SetWebAcl",
+                f"{_ELB}:ModifyListener",
+                f"{_ELB}:AddListenerCertificates",
+                f"{_ELB}:RemoveListenerCertificates",
+                f"{_ELB}:ModifyRule",
+                f"{_ELB}:SetRulePriorities",
+            ]
+        ),
+    ]
+    return json.dumps({"Version": "2012-10-17", "Statement": statements})
+
+
+def aws_load_balancer_controller(
+    cluster: Cluster,
+    name: str,
+    *,
+    vpc_id: pulumi.Input[str],
+    high_availability: bool,
+    parent: pulumi.Resource,
+) -> k8s.helm.v3.Release:
+    """The AWS Load Balancer Controller, acting through EKS Pod Identity."""
+    identity = cluster.bind_workload_identity(
+        WorkloadIdentityRequest(
+            name="aws-load-balancer-controller",
+            namespace=AWS_LBC_NAMESPACE,
+            service_account=AWS_LBC_SERVICE_ACCOUNT,
+            aws_policy=aws_load_balancer_controller_policy(),
+        ),
+        parent,
+    )
+    selector = {"app.kubernetes.io/name": "aws-load-balancer-controller"}
+    values: dict[str, Any] = {
+        "clusterName": cluster.cluster_name,
+        "region": cluster.region,
+        "vpcId": vpc_id,
+        "serviceAccount": {
+            "create": True,
+            "name": AWS_LBC_SERVICE_ACCOUNT,
+            "annotations": identity.service_account_annotations,
+        },
+        # Pods are registered as NLB targets directly (VPC CNI gives them VPC addresses).
+        "defaultTargetType": "ip",
+        "resources": {"requests": {"cpu": "50m", "memory": "128Mi"}},
+        # Two replicas always: its webhooks fail closed, so one pod down blocks Services.
+        "replicaCount": 2,
+        "podDisruptionBudget": {"maxUnavailable": 1},
+    }
+    if high_availability:
+        values["topologySpreadConstraints"] = spread_constraints(selector)
+    return helm_release(
+        cluster,
+        f"{name}-aws-load-balancer-controller",
+        versions.AWS_LOAD_BALANCER_CONTROLLER,
+        namespace=AWS_LBC_NAMESPACE,
+        values=values,
+        parent=parent,
+        depends_on=identity.ready,
+    )
+
+
+def service_annotations(cloud: str, internal: bool) -> dict[str, str]:
+    """Annotations that make the ingress Service the right load balancer on `cloud`."""
+    if cloud == "aws":
+        prefix = "service.beta.kubernetes.io/aws-load-balancer"
+        return {
+            # "external" hands the Service to the AWS Load Balancer Controller (an NLB).
+            f"{prefix}-type": "external",
+            f"{prefix}-nlb-target-type": "ip",
+            f"{prefix}-scheme": "internal" if internal else "internet-facing",
+        }
+    if cloud == "gcp" and internal:
+        return {"networking.gke.io/load-balancer-type": "Internal"}
+    return {}

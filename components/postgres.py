@@ -1,0 +1,592 @@
+"""A highly available Postgres cluster (CloudNativePG) with continuous backups through the
+Barman Cloud plugin and, optionally, a point-in-time restore from another cluster's backups.
+
+Every child resource is named from the component name alone, so a configuration change never
+renames or re-parents a database resource. On EKS and GKE the backups go to a bucket of their
+own, reached through workload identity; on an existing cluster to an S3-compatible store with
+keys kept in a Kubernetes Secret.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_gcp as gcp
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+from pydantic import BaseModel, ConfigDict, Field
+
+from components import versions
+from components.backup_bucket import BackupBucket, BackupBucketArgs
+from components.cluster import Cluster, WorkloadIdentityRequest
+from components.postgres_operator import PLUGIN_NAME, PostgresOperator
+
+_MODEL = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+_RETENTION_DAYS = {"d": 1, "w": 7, "m": 31}
+
+
+class PostgresRole(BaseModel):
+    model_config = _MODEL
+
+    name: str = Field(description="Role name.")
+    login: bool = Field(True, description="Whether the role can log in.")
+    createdb: bool = Field(False, description="Whether the role can create databases.")
+    connection_limit: int = Field(-1, description="Connection limit; -1 is unlimited.")
+    in_roles: tuple[str, ...] = Field((), description="Roles this role is a member of.")
+
+
+class PostgresDatabase(BaseModel):
+    model_config = _MODEL
+
+    name: str = Field(description="Database name.")
+    owner: str = Field(description="Owning role.")
+
+
+class S3Endpoint(BaseModel):
+    """An S3-compatible store reached with static keys (existing clusters only)."""
+
+    model_config = _MODEL
+
+    url: str = Field(description="Endpoint URL.")
+    bucket: str = Field(description="Bucket name.")
+    # Output[str], secret: pydantic cannot validate Outputs.
+    access_key_id: Any = Field(description="Access key id, a secret Output.")
+    secret_access_key: Any = Field(description="Secret access key, a secret Output.")
+
+
+class BackupLocation(BaseModel):
+    """Where one cluster's backups are: what a restore reads and what it must be granted."""
+
+    model_config = _MODEL
+
+    # str or Output[str]: `<scheme>://<bucket>/<path>`.
+    destination_path: Any = Field(description="The ObjectStore destinationPath.")
+    # str or Output[str]; the bucket to grant read access on (clouds).
+    bucket_name: Any = Field(None, description="Bucket name, for the read grant on a cloud.")
+    # Output[str]; AWS only. None: S3 decrypts with whatever key the bucket uses.
+    kms_key_arn: Any = Field(None, description="KMS key of the bucket (AWS).")
+    endpoint: S3Endpoint | None = Field(
+        None, description="S3-compatible store and keys, when not a cloud bucket."
+    )
+
+
+class PostgresBackups(BaseModel):
+    model_config = _MODEL
+
+    schedule: str = Field("0 0 2 * * *", description="Six-field cron, seconds first.")
+    retention: str = Field("30d", description="Recovery window, `<n>[dwm]`.")
+    path_prefix: str = Field(
+        description="Path inside the bucket before the cluster name (the stack name), so "
+        "every stack and cluster writes to its own folder."
+    )
+    endpoint: S3Endpoint | None = Field(
+        None, description="S3-compatible store (existing clusters); None: a cloud bucket."
+    )
+
+
+class PostgresRestore(BaseModel):
+    model_config = _MODEL
+
+    source: str = Field(description="Name (barman server name) of the cluster to restore.")
+    location: BackupLocation = Field(description="Where that cluster's backups are.")
+    target_time: str | None = Field(None, description="RFC 3339 recovery target.")
+
+
+class PostgresClusterArgs(BaseModel):
+    model_config = _MODEL
+
+    namespace: str = Field(description="Namespace of the Cluster and its resources.")
+    postgres_major: int = Field(
+        versions.POSTGRES_DEFAULT_MAJOR, description="Postgres major; the image is pinned."
+    )
+    instances: int = Field(1, ge=1, description="Instances: one primary, the rest replicas.")
+    anti_affinity: Literal["required", "preferred"] = Field(
+        "preferred", description="How strictly instances spread across zones."
+    )
+    storage_size: str = Field("20Gi", description="Data volume size.")
+    wal_size: str = Field("5Gi", description="WAL volume size.")
+    cpu: str = Field("500m", description="CPU request per instance.")
+    memory: str = Field("1Gi", description="Memory request and limit per instance.")
+    database: str = Field("app", description="Bootstrap database.")
+    owner: str = Field("app", description="Owner of the bootstrap database.")
+    databases: tuple[PostgresDatabase, ...] = Field((), description="Extra databases.")
+    roles: tuple[PostgresRole, ...] = Field((), description="Extra managed roles.")
+    backups: PostgresBackups | None = Field(None, description="Backups; None: off.")
+    restore: PostgresRestore | None = Field(None, description="Bootstrap from backups.")
+    monitoring: bool = Field(False, description="Create a PodMonitor.")
+    protect: bool = Field(True, description="Protect the Cluster and bucket from deletion.")
+    # PostgresOperator: its releases install the CRDs every resource here depends on.
+    operator: Any = Field(description="The PostgresOperator of this Kubernetes cluster.")
+    # pulumi.Resource or None: the namespace, when the platform creates it.
+    namespace_resource: Any = Field(None, description="The namespace resource to wait for.")
+
+
+class PostgresCluster(pulumi.ComponentResource):
+    """One CloudNativePG `Cluster` with its databases, roles, backups and monitoring.
+
+    Applications connect with the Secret `<name>-app` (keys `uri`, `host`, `port`, `dbname`,
+    `username`, `password`, ...) that CloudNativePG keeps in `namespace`."""
+
+    def __init__(
+        self,
+        name: str,
+        cluster: Cluster,
+        args: PostgresClusterArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("platform:index:PostgresCluster", name, None, opts)
+        self._cluster = cluster
+        self._args = args
+        operator: PostgresOperator = args.operator
+        uses_plugin = args.backups is not None or args.restore is not None
+        self._crd_deps = [
+            *operator.crd_dependencies,
+            *(operator.plugin_dependencies if uses_plugin else []),
+        ]
+        if args.namespace_resource is not None:
+            self._crd_deps.append(args.namespace_resource)
+
+        self.cluster_name = name
+        self.namespace = args.namespace
+        self.connection_secret = f"{name}-app"
+        self.host = f"{name}-rw.{args.namespace}.svc"
+        self.backup_location: BackupLocation | None = None
+
+        depends_on: list[pulumi.Resource] = []
+        role_secrets = self._roles(name, depends_on)
+        self.role_secrets = role_secrets
+        plugins, bucket = self._backups(name, depends_on)
+        external = self._restore(name, depends_on)
+        annotations = self._identity(name, bucket, depends_on)
+
+        self.cluster = k8s.apiextensions.CustomResource(
+            name,
+            api_version="postgresql.cnpg.io/v1",
+            kind="Cluster",
+            metadata=self._metadata(name),
+            spec=self._spec(name, role_secrets, plugins, external, annotations),
+            opts=cluster.child_opts(
+                self, depends_on=[*self._crd_deps, *depends_on], protect=args.protect
+            ),
+        )
+        for database in args.databases:
+            k8s.apiextensions.CustomResource(
+                f"{name}-db-{_kube(database.name)}",
+                api_version="postgresql.cnpg.io/v1",
+                kind="Database",
+                metadata=self._metadata(f"{name}-{_kube(database.name)}"),
+                spec={
+                    "cluster": {"name": name},
+                    "name": database.name,
+                    "owner": database.owner,
+                    "ensure": "present",
+                    # Removing a database from config never drops its data.
+                    "databaseReclaimPolicy": "retain",
+                },
+                opts=cluster.child_opts(self, depends_on=[*self._crd_deps, self.cluster]),
+            )
+        if args.backups is not None:
+            k8s.apiextensions.CustomResource(
+                f"{name}-scheduled-backup",
+                api_version="postgresql.cnpg.io/v1",
+                kind="ScheduledBackup",
+                metadata=self._metadata(f"{name}-backup"),
+                spec={
+                    "cluster": {"name": name},
+                    "schedule": args.backups.schedule,
+                    "method": "plugin",
+                    "pluginConfiguration": {"name": PLUGIN_NAME},
+                    "backupOwnerReference": "self",
+                    "immediate": True,
+                },
+                opts=cluster.child_opts(self, depends_on=[*self._crd_deps, self.cluster]),
+            )
+        if args.monitoring:
+            # prometheus-operator's CRDs must already exist; the platform does not install them.
+            k8s.apiextensions.CustomResource(
+                f"{name}-pod-monitor",
+                api_version="monitoring.coreos.com/v1",
+                kind="PodMonitor",
+                metadata=self._metadata(name),
+                spec={
+                    "selector": {"matchLabels": {"cnpg.io/cluster": name}},
+                    "podMetricsEndpoints": [{"port": "metrics"}],
+                },
+                opts=cluster.child_opts(self, depends_on=[*self._crd_deps, self.cluster]),
+            )
+
+        self.register_outputs(
+            {
+                "namespace": self.namespace,
+                "connectionSecret": self.connection_secret,
+                "host": self.host,
+                "roleSecrets": role_secrets,
+            }
+        )
+
+    # --- pieces ------------------------------------------------------------------------------
+
+    def _metadata(self, name: str) -> dict[str, Any]:
+        return {
+            "name": name,
+            "namespace": self._args.namespace,
+            "labels": {"app.kubernetes.io/managed-by": "pulumi"},
+        }
+
+    def _roles(self, name: str, depends_on: list[pulumi.Resource]) -> dict[str, str]:
+        """A generated password per role, in a basic-auth Secret CloudNativePG reads."""
+        secrets: dict[str, str] = {}
+        for role in self._args.roles:
+            password = random.RandomPassword(
+                f"{name}-role-{_kube(role.name)}",
+                length=32,
+                special=False,  # safe to paste into connection URIs
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            secret_name = f"{name}-role-{_kube(role.name)}"
+            secret = k8s.core.v1.Secret(
+                secret_name,
+                metadata={
+                    **self._metadata(secret_name),
+                    "labels": {"app.kubernetes.io/managed-by": "pulumi", "cnpg.io/reload": "true"},
+                },
+                type="kubernetes.io/basic-auth",
+                string_data={
+                    "username": role.name,
+                    "password": pulumi.Output.secret(password.result),
+                },
+                opts=self._cluster.child_opts(self, depends_on=self._namespace_deps()),
+            )
+            depends_on.append(secret)
+            secrets[role.name] = secret_name
+        return secrets
+
+    def _namespace_deps(self) -> list[pulumi.Resource]:
+        resource = self._args.namespace_resource
+        return [resource] if resource is not None else []
+
+    def _backups(
+        self, name: str, depends_on: list[pulumi.Resource]
+    ) -> tuple[list[dict[str, Any]], BackupBucket | None]:
+        backups = self._args.backups
+        if backups is None:
+            return [], None
+        bucket = None
+        if backups.endpoint is not None:
+            url: Any = f"s3://{backups.endpoint.bucket}"
+            location = BackupLocation(
+                destination_path=f"{url}/{backups.path_prefix}/{name}",
+                endpoint=backups.endpoint,
+            )
+        else:
+            bucket = BackupBucket(
+                f"{name}-backups",
+                self._cluster,
+                BackupBucketArgs(
+                    retention_days=_days(backups.retention), protect=self._args.protect
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            location = BackupLocation(
+                destination_path=pulumi.Output.concat(bucket.url, f"/{backups.path_prefix}/{name}"),
+                bucket_name=bucket.bucket_name,
+                kms_key_arn=bucket.kms_key_arn,
+            )
+        self.backup_location = location
+        store = self._object_store(
+            f"{name}-backups", location, depends_on, retention=backups.retention
+        )
+        depends_on.append(store)
+        plugin = {
+            "name": PLUGIN_NAME,
+            "enabled": True,
+            "isWALArchiver": True,
+            "parameters": {"barmanObjectName": f"{name}-backups"},
+        }
+        return [plugin], bucket
+
+    def _restore(self, name: str, depends_on: list[pulumi.Resource]) -> list[dict[str, Any]]:
+        restore = self._args.restore
+        if restore is None:
+            return []
+        store = self._object_store(f"{name}-restore", restore.location, depends_on)
+        depends_on.append(store)
+        return [
+            {
+                "name": restore.source,
+                "plugin": {
+                    "name": PLUGIN_NAME,
+                    "parameters": {
+                        "barmanObjectName": f"{name}-restore",
+                        "serverName": restore.source,
+                    },
+                },
+            }
+        ]
+
+    def _object_store(
+        self,
+        store_name: str,
+        location: BackupLocation,
+        depends_on: list[pulumi.Resource],
+        retention: str | None = None,
+    ) -> k8s.apiextensions.CustomResource:
+        configuration: dict[str, Any] = {
+            "destinationPath": location.destination_path,
+            "wal": {"compression": "gzip", "maxParallel": 4},
+            "data": {"compression": "gzip", "jobs": 2},
+        }
+        if location.endpoint is not None:
+            secret = self._s3_keys(store_name, location.endpoint)
+            depends_on.append(secret)
+            configuration["endpointURL"] = location.endpoint.url
+            configuration["s3Credentials"] = {
+                "accessKeyId": {"name": store_name + "-s3", "key": "ACCESS_KEY_ID"},
+                "secretAccessKey": {"name": store_name + "-s3", "key": "ACCESS_SECRET_KEY"},
+            }
+        elif self._cluster.cloud == "aws":
+            # The regional endpoint: SSE-KMS needs SigV4 in the bucket's own region.
+            configuration["endpointURL"] = f"https://s3.{self._cluster.region}.amazonaws.com"
+            configuration["s3Credentials"] = {"inheritFromIAMRole": True}
+        else:
+            configuration["googleCredentials"] = {"gkeEnvironment": True}
+        spec: dict[str, Any] = {"configuration": configuration}
+        if retention is not None:
+            spec["retentionPolicy"] = retention
+        return k8s.apiextensions.CustomResource(
+            store_name,
+            api_version="barmancloud.cnpg.io/v1",
+            kind="ObjectStore",
+            metadata=self._metadata(store_name),
+            spec=spec,
+            opts=self._cluster.child_opts(self, depends_on=self._crd_deps),
+        )
+
+    def _s3_keys(self, store_name: str, endpoint: S3Endpoint) -> k8s.core.v1.Secret:
+        return k8s.core.v1.Secret(
+            f"{store_name}-s3",
+            metadata=self._metadata(f"{store_name}-s3"),
+            type="Opaque",
+            string_data={
+                "ACCESS_KEY_ID": pulumi.Output.secret(endpoint.access_key_id),
+                "ACCESS_SECRET_KEY": pulumi.Output.secret(endpoint.secret_access_key),
+            },
+            opts=self._cluster.child_opts(self, depends_on=self._namespace_deps()),
+        )
+
+    def _identity(
+        self, name: str, bucket: BackupBucket | None, depends_on: list[pulumi.Resource]
+    ) -> dict[str, Any]:
+        """Bind the Cluster's service account (CloudNativePG names it after the Cluster) to a
+        cloud identity that can use this cluster's bucket and read the restore source."""
+        restore = self._args.restore
+        reads = restore.location if restore and restore.location.endpoint is None else None
+        if self._cluster.cloud not in ("aws", "gcp") or (bucket is None and reads is None):
+            return {}
+        request = WorkloadIdentityRequest(
+            name=f"postgres-{name}",
+            namespace=self._args.namespace,
+            service_account=name,
+            aws_policy=(
+                _aws_policy(bucket, reads, self._cluster.region or "", self._partition())
+                if self._cluster.cloud == "aws"
+                else None
+            ),
+        )
+        identity = self._cluster.bind_workload_identity(request, self)
+        depends_on.extend(identity.ready)
+        if self._cluster.cloud == "gcp":
+            member = pulumi.Output.concat("serviceAccount:", identity.principal)
+            grants: list[tuple[str, Any, str]] = []
+            if bucket is not None:
+                grants += [
+                    ("backups-objects", bucket.bucket_name, "roles/storage.objectAdmin"),
+                    # barman-cloud checks that the bucket exists (storage.buckets.get).
+                    ("backups-bucket", bucket.bucket_name, "roles/storage.legacyBucketReader"),
+                ]
+            if reads is not None:
+                grants += [
+                    ("restore-objects", reads.bucket_name, "roles/storage.objectViewer"),
+                    ("restore-bucket", reads.bucket_name, "roles/storage.legacyBucketReader"),
+                ]
+            for suffix, bucket_name, role in grants:
+                depends_on.append(
+                    gcp.storage.BucketIAMMember(
+                        f"{name}-{suffix}",
+                        bucket=bucket_name,
+                        role=role,
+                        member=member,
+                        opts=self._cluster.cloud_opts(self),
+                    )
+                )
+        return dict(identity.service_account_annotations)
+
+    def _partition(self) -> pulumi.Output[str]:
+        result = aws.get_partition_output(
+            opts=pulumi.InvokeOutputOptions(provider=self._cluster.cloud_provider, parent=self)
+        )
+        return result.partition
+
+    def _spec(
+        self,
+        name: str,
+        role_secrets: dict[str, str],
+        plugins: list[dict[str, Any]],
+        external: list[dict[str, Any]],
+        annotations: dict[str, Any],
+    ) -> dict[str, Any]:
+        args = self._args
+        storage_class = self._cluster.database_storage_class
+        spec: dict[str, Any] = {
+            "instances": args.instances,
+            "imageName": versions.POSTGRES_IMAGES[args.postgres_major],
+            "imagePullPolicy": "IfNotPresent",
+            "primaryUpdateStrategy": "unsupervised",
+            # With one instance a disruption budget would block every node drain.
+            "enablePDB": args.instances > 1,
+            "storage": {"size": args.storage_size, "storageClass": storage_class},
+            "walStorage": {"size": args.wal_size, "storageClass": storage_class},
+            "resources": {
+                "requests": {"cpu": args.cpu, "memory": args.memory},
+                "limits": {"memory": args.memory},
+            },
+            "bootstrap": self._bootstrap(),
+        }
+        if args.instances > 1:
+            spec["affinity"] = {
+                "enablePodAntiAffinity": True,
+                "topologyKey": "topology.kubernetes.io/zone",
+                "podAntiAffinityType": args.anti_affinity,
+            }
+        if args.roles:
+            spec["managed"] = {
+                "roles": [
+                    {
+                        "name": role.name,
+                        "ensure": "present",
+                        "login": role.login,
+                        "createdb": role.createdb,
+                        "connectionLimit": role.connection_limit,
+                        "inRoles": list(role.in_roles),
+                        "passwordSecret": {"name": role_secrets[role.name]},
+                    }
+                    for role in args.roles
+                ]
+            }
+        if plugins:
+            spec["plugins"] = plugins
+        if external:
+            spec["externalClusters"] = external
+        if annotations:
+            spec["serviceAccountTemplate"] = {"metadata": {"annotations": annotations}}
+        return spec
+
+    def _bootstrap(self) -> dict[str, Any]:
+        args = self._args
+        if args.restore is None:
+            return {
+                "initdb": {"database": args.database, "owner": args.owner, "dataChecksums": True}
+            }
+        recovery: dict[str, Any] = {
+            "source": args.restore.source,
+            "database": args.database,
+            "owner": args.owner,
+        }
+        if args.restore.target_time is not None:
+            recovery["recoveryTarget"] = {"targetTime": args.restore.target_time}
+        return {"recovery": recovery}
+
+
+def _kube(identifier: str) -> str:
+    """A Postgres identifier as a Kubernetes name segment."""
+    return identifier.replace("_", "-")
+
+
+def _days(retention: str) -> int:
+    return int(retention[:-1]) * _RETENTION_DAYS[retention[-1]]
+
+
+def _aws_policy(
+    bucket: BackupBucket | None,
+    reads: BackupLocation | None,
+    region: str,
+    partition: pulumi.Output[str],
+) -> pulumi.Output[str]:
+    """Read-write on this cluster's bucket and key; read-only on the restore source."""
+    own = [bucket.bucket_arn, bucket.kms_key_arn] if bucket is not None else [None, None]
+    source = [reads.bucket_name, reads.kms_key_arn] if reads is not None else [None, None]
+
+    def document(values: list[Any]) -> str:
+        own_arn, own_key, source_bucket, source_key, partition = values
+        statements: list[dict[str, Any]] = []
+        if own_arn is not None:
+            statements += [
+                {
+                    "Sid": "ListBackupBucket",
+                    "Effect": "Allow",
+                    "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
+                    "Resource": own_arn,
+                },
+                {
+                    "Sid": "ReadWriteBackups",
+                    "Effect": "Allow",
+                    "Action": [
+                        "s3:GetObject",
+                        "s3:PutObject",
+                        "s3:DeleteObject",
+                        "s3:AbortMultipartUpload",
+                    ],
+                    "Resource": f"{own_arn}/*",
+                },
+                {
+                    "Sid": "UseBackupKey",
+                    "Effect": "Allow",
+                    "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+                    "Resource": own_key,
+                },
+            ]
+        if source_bucket is not None:
+            source_arn = f"arn:{partition}:s3:::{source_bucket}"
+            statements += [
+                {
+                    "Sid": "ListRestoreSource",
+                    "Effect": "Allow",
+                    "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
+                    "Resource": source_arn,
+                },
+                {
+                    "Sid": "ReadRestoreSource",
+                    "Effect": "Allow",
+                    "Action": ["s3:GetObject"],
+                    "Resource": f"{source_arn}/*",
+                },
+                _decrypt_source(source_key, source_arn, region),
+            ]
+        return json.dumps({"Version": "2012-10-17", "Statement": statements})
+
+    return pulumi.Output.all(*own, *source, partition).apply(document)
+
+
+def _decrypt_source(key_arn: str | None, bucket_arn: str, region: str) -> dict[str, Any]:
+    if key_arn is not None:
+        return {
+            "Sid": "DecryptRestoreSource",
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt"],
+            "Resource": key_arn,
+        }
+    # A bucket of another stack: its key is unknown here, so decrypt is limited to S3 reading
+    # that bucket's objects.
+    return {
+        "Sid": "DecryptRestoreSource",
+        "Effect": "Allow",
+        "Action": ["kms:Decrypt"],
+        "Resource": "*",
+        "Condition": {
+            "StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"},
+            "StringLike": {"kms:EncryptionContext:aws:s3:arn": [bucket_arn, f"{bucket_arn}/*"]},
+        },
+    }

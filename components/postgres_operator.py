@@ -1,0 +1,109 @@
+"""The CloudNativePG operator and its Barman Cloud plugin, installed once per cluster.
+
+The plugin serves backups and restores for every Postgres cluster; it talks to the operator
+over mutual TLS with certificates from cert-manager, so it is installed after cert-manager,
+and in the operator's namespace, where the operator looks for plugins.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+from pydantic import BaseModel, ConfigDict, Field
+
+from components import versions
+from components.cluster import Cluster
+from components.helm import helm_release
+from components.namespace import platform_namespace
+
+PLUGIN_NAME = "barman-cloud.cloudnative-pg.io"
+"""The name a Cluster, a ScheduledBackup and an external cluster use to reach the plugin."""
+
+
+class PostgresOperatorArgs(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    namespace: str = Field("cnpg-system", description="Namespace of the operator and plugin.")
+    replicas: int = Field(
+        1, ge=1, description="Operator replicas; more than one for HA (leader election)."
+    )
+    install_plugin: bool = Field(
+        True, description="Install the Barman Cloud plugin (needed for backups and restores)."
+    )
+    # pulumi.Resource: the cert-manager release; the plugin's certificates need its CRDs.
+    cert_manager: Any = Field(
+        None, description="The cert-manager release; required when install_plugin is set."
+    )
+    operator_values: dict[str, Any] = Field(
+        {}, description="Extra cloudnative-pg chart values, merged over the platform's."
+    )
+
+
+class PostgresOperator(pulumi.ComponentResource):
+    """The operator release and (optionally) the plugin release. Postgres resources depend on
+    `crd_dependencies` (operator) and `plugin_dependencies` (plugin CRD and service)."""
+
+    def __init__(
+        self,
+        name: str,
+        cluster: Cluster,
+        args: PostgresOperatorArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("platform:index:PostgresOperator", name, None, opts)
+        if args.install_plugin and args.cert_manager is None:
+            raise ValueError("the Barman Cloud plugin needs cert-manager; pass its release")
+
+        self.namespace_name = args.namespace
+        namespace = platform_namespace(cluster, args.namespace, self)
+        self.operator = helm_release(
+            cluster,
+            f"{name}-cloudnative-pg",
+            versions.CLOUDNATIVE_PG,
+            namespace=namespace.metadata.name,
+            values={
+                "replicaCount": args.replicas,
+                "crds": {"create": True},
+                "config": {"clusterWide": True},
+                "resources": {
+                    "requests": {"cpu": "100m", "memory": "200Mi"},
+                    "limits": {"memory": "500Mi"},
+                },
+                **args.operator_values,
+            },
+            parent=self,
+            depends_on=[namespace],
+        )
+        self.plugin = None
+        if args.install_plugin:
+            self.plugin = helm_release(
+                cluster,
+                f"{name}-barman-cloud",
+                versions.BARMAN_CLOUD_PLUGIN,
+                namespace=namespace.metadata.name,
+                values={
+                    "crds": {"create": True},
+                    "resources": {
+                        "requests": {"cpu": "50m", "memory": "100Mi"},
+                        "limits": {"memory": "300Mi"},
+                    },
+                },
+                parent=self,
+                depends_on=[namespace, self.operator, args.cert_manager],
+            )
+        self.register_outputs(
+            {"namespace": args.namespace, "operator": self.operator, "plugin": self.plugin}
+        )
+
+    @property
+    def crd_dependencies(self) -> list[pulumi.Resource]:
+        """What a Cluster, Database or ScheduledBackup depends on."""
+        return [self.operator]
+
+    @property
+    def plugin_dependencies(self) -> list[pulumi.Resource]:
+        """What an ObjectStore, or a Cluster using the plugin, depends on."""
+        if self.plugin is None:
+            raise ValueError("the Barman Cloud plugin is not installed")
+        return [self.operator, self.plugin]

@@ -1,0 +1,223 @@
+"""A KMS key for SOPS: secrets are committed to Git encrypted and decrypted in the cluster
+only by the GitOps controller that applies them.
+
+The controller's service account (default `flux-system/kustomize-controller`) is bound to a
+cloud identity that is the only one allowed to decrypt; the principals listed as encrypters
+may encrypt but not decrypt. The matching `.sops.yaml` creation rule is exposed as text.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_gcp as gcp
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from components.cluster import Cluster, WorkloadIdentityRequest
+from components.errors import ConfigurationError
+
+ENCRYPTED_REGEX = "^(data|stringData)$"
+# Every key-management action but use of the key: the account can administer (and recover)
+# the key, while IAM policies cannot hand out decrypt rights behind the key policy's back.
+AWS_ADMIN_ACTIONS = (
+    "kms:Create*",
+    "kms:Describe*",
+    "kms:Enable*",
+    "kms:List*",
+    "kms:Put*",
+    "kms:Update*",
+    "kms:Revoke*",
+    "kms:Disable*",
+    "kms:Get*",
+    "kms:Delete*",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:ScheduleKeyDeletion",
+    "kms:CancelKeyDeletion",
+    "kms:RotateKeyOnDemand",
+)
+AWS_DECRYPT_ACTIONS = ("kms:Decrypt", "kms:DescribeKey")
+AWS_ENCRYPT_ACTIONS = ("kms:Encrypt", "kms:GenerateDataKey")
+GCP_DECRYPTER_ROLE = "roles/cloudkms.cryptoKeyDecrypter"
+GCP_ENCRYPTER_ROLE = "roles/cloudkms.cryptoKeyEncrypter"
+ROTATION_DAYS = 90
+
+
+class SopsKeyArgs(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    decrypt_namespace: str = Field(
+        "flux-system", description="Namespace of the service account allowed to decrypt."
+    )
+    decrypt_service_account: str = Field(
+        "kustomize-controller", description="Service account allowed to decrypt."
+    )
+    encrypters: tuple[str, ...] = Field(
+        (), description="IAM ARNs (AWS) or IAM members (GCP) allowed to encrypt."
+    )
+    path_regex: str = Field(r"\.sops\.ya?ml$", description="Files the creation rule covers.")
+    gcp_project: str | None = Field(None, description="Project of the key ring (GKE).")
+    protect: bool = Field(True, description="Protect the key from deletion.")
+
+
+class SopsKey(pulumi.ComponentResource):
+    """The SOPS key, its decrypt binding and the `.sops.yaml` rule that uses it."""
+
+    key_id: pulumi.Output[str]
+    """AWS: the key ARN; GCP: the crypto key's resource id."""
+    sops_config: pulumi.Output[str]
+    """`.sops.yaml` content with one creation rule for this key."""
+    decrypt_principal: pulumi.Output[str]
+    decrypt_annotations: dict[str, pulumi.Input[str]]
+
+    def __init__(
+        self,
+        name: str,
+        cluster: Cluster,
+        args: SopsKeyArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("platform:index:SopsKey", name, None, opts)
+        if cluster.cloud not in ("aws", "gcp"):
+            raise ConfigurationError(
+                f"SOPS keys live in a cloud KMS; cluster '{cluster._name}' is an existing "
+                "cluster without one"
+            )
+        self._cluster, self._args = cluster, args
+        identity = cluster.bind_workload_identity(
+            WorkloadIdentityRequest(
+                name="sops-decrypt",
+                namespace=args.decrypt_namespace,
+                service_account=args.decrypt_service_account,
+            ),
+            self,
+        )
+        self.decrypt_principal = identity.principal
+        self.decrypt_annotations = identity.service_account_annotations
+        if cluster.cloud == "aws":
+            self.key_id = self._aws_key(identity.principal)
+            rule_key = "kms"
+        else:
+            self.key_id = self._gcp_key(identity.principal)
+            rule_key = "gcp_kms"
+        self.sops_config = self.key_id.apply(
+            lambda key: yaml.safe_dump(
+                {
+                    "creation_rules": [
+                        {
+                            "path_regex": args.path_regex,
+                            "encrypted_regex": ENCRYPTED_REGEX,
+                            rule_key: key,
+                        }
+                    ]
+                },
+                sort_keys=False,
+            )
+        )
+        self.register_outputs(
+            {
+                "keyId": self.key_id,
+                "sopsConfig": self.sops_config,
+                "decryptPrincipal": self.decrypt_principal,
+            }
+        )
+
+    def _aws_key(self, decrypter: pulumi.Output[str]) -> pulumi.Output[str]:
+        cluster, args = self._cluster, self._args
+        opts = pulumi.InvokeOptions(provider=cluster.cloud_provider)
+        account = aws.get_caller_identity_output(opts=opts).account_id
+        partition = aws.get_partition_output(opts=opts).partition
+        policy = pulumi.Output.all(partition, account, decrypter).apply(
+            lambda p: json.dumps(_aws_key_policy(p[0], p[1], p[2], args.encrypters))
+        )
+        key = aws.kms.Key(
+            self._name,
+            description=f"SOPS key of {self._name}: decrypt only by "
+            f"{args.decrypt_namespace}/{args.decrypt_service_account}",
+            key_usage="ENCRYPT_DECRYPT",
+            customer_master_key_spec="SYMMETRIC_DEFAULT",
+            enable_key_rotation=True,
+            rotation_period_in_days=ROTATION_DAYS,
+            deletion_window_in_days=30,
+            policy=policy,
+            opts=cluster.cloud_opts(self, protect=args.protect),
+        )
+        aws.kms.Alias(
+            self._name,
+            name=f"alias/{self._name}",
+            target_key_id=key.key_id,
+            opts=cluster.cloud_opts(self),
+        )
+        return key.arn
+
+    def _gcp_key(self, decrypter: pulumi.Output[str]) -> pulumi.Output[str]:
+        cluster, args = self._cluster, self._args
+        if not args.gcp_project:
+            raise ConfigurationError("the GCP SOPS key needs the project of its key ring")
+        ring = gcp.kms.KeyRing(
+            self._name,
+            name=self._name,
+            project=args.gcp_project,
+            location=cluster.region,
+            opts=cluster.cloud_opts(self, protect=args.protect),
+        )
+        key = gcp.kms.CryptoKey(
+            self._name,
+            name="sops",
+            key_ring=ring.id,
+            purpose="ENCRYPT_DECRYPT",
+            rotation_period=f"{ROTATION_DAYS * 86400}s",
+            opts=cluster.cloud_opts(self, protect=args.protect),
+        )
+        gcp.kms.CryptoKeyIAMMember(
+            f"{self._name}-decrypter",
+            crypto_key_id=key.id,
+            role=GCP_DECRYPTER_ROLE,
+            member=decrypter.apply(lambda p: p if ":" in p else f"serviceAccount:{p}"),
+            opts=cluster.cloud_opts(self),
+        )
+        for i, member in enumerate(args.encrypters):
+            gcp.kms.CryptoKeyIAMMember(
+                f"{self._name}-encrypter-{i}",
+                crypto_key_id=key.id,
+                role=GCP_ENCRYPTER_ROLE,
+                member=member,
+                opts=cluster.cloud_opts(self),
+            )
+        return key.id
+
+
+def _aws_key_policy(
+    partition: str, account: str, decrypter: str, encrypters: tuple[str, ...]
+) -> dict[str, Any]:
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "AccountAdministersTheKey",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
+            "Action": list(AWS_ADMIN_ACTIONS),
+            "Resource": "*",
+        },
+        {
+            "Sid": "GitOpsControllerDecrypts",
+            "Effect": "Allow",
+            "Principal": {"AWS": decrypter},
+            "Action": list(AWS_DECRYPT_ACTIONS),
+            "Resource": "*",
+        },
+    ]
+    if encrypters:
+        statements.append(
+            {
+                "Sid": "AuthorsEncrypt",
+                "Effect": "Allow",
+                "Principal": {"AWS": list(encrypters)},
+                "Action": list(AWS_ENCRYPT_ACTIONS),
+                "Resource": "*",
+            }
+        )
+    return {"Version": "2012-10-17", "Statement": statements}

@@ -1,0 +1,232 @@
+"""cert-manager, its issuers and solvers, the private CA and the platform certificate."""
+
+from __future__ import annotations
+
+import pytest
+
+from components import versions
+from components.certificates import ACME_SERVERS
+from tests.test_config_errors import base
+from tests.traffic_runs import (
+    aws_config,
+    gcp_config,
+    issuer,
+    one,
+    platform_certificate,
+    policy_with,
+    release,
+    run_on_fake,
+)
+
+STACKS = ["dev", "staging", "prod", "gke-staging", "gke-prod"]
+GATEWAY_PARENT = {
+    "group": "gateway.networking.k8s.io",
+    "kind": "Gateway",
+    "name": "platform",
+    "namespace": "ingress",
+    "sectionName": "http",
+}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_cert_manager_owns_its_crds_and_serves_gateway_api(stack_run, stack):
+    chart = release(stack_run(stack), "cert-manager")
+    assert chart.inputs["version"] == versions.CERT_MANAGER.version
+    values = chart.inputs["values"]
+    assert values["crds"] == {"enabled": True, "keep": True}
+    assert "installCRDs" not in values
+    assert values["config"]["kind"] == "ControllerConfiguration"
+    assert values["config"]["gatewayAPI"] == {"enabled": True}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_cert_manager_resource_waits_for_the_release(stack_run, stack):
+    run = stack_run(stack)
+    chart = release(run, "cert-manager")
+    resources = [r for r in run.registrations.values() if "cert-manager.io" in r.type]
+    assert len(resources) >= 2
+    assert [r.name for r in resources if chart.urn not in r.dependencies] == []
+
+
+@pytest.mark.parametrize(
+    ("stack", "expected"),
+    [
+        ("dev", "private-ca"),
+        ("staging", "letsencrypt-staging"),
+        ("gke-staging", "letsencrypt-staging"),
+        ("prod", "letsencrypt"),
+        ("gke-prod", "letsencrypt"),
+    ],
+)
+def test_the_platform_certificate_comes_from_the_tier_issuer(stack_run, stack, expected):
+    run = stack_run(stack)
+    cert = platform_certificate(run)
+    assert cert.inputs["spec"]["issuerRef"] == {
+        "group": "cert-manager.io",
+        "kind": "ClusterIssuer",
+        "name": expected,
+    }
+    if expected != "private-ca":
+        acme = issuer(run, expected).inputs["spec"]["acme"]
+        assert acme["server"] == ACME_SERVERS[expected]
+        assert acme["email"] == cert_email(stack)
+        assert acme["privateKeySecretRef"] == {"name": f"{expected}-account-key"}
+
+
+def cert_email(stack: str) -> str:
+    return "platform-team@example.net" if stack.startswith("gke") else "platform-team@example.com"
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod", "gke-staging", "gke-prod"])
+def test_acme_servers_are_the_real_ones(stack_run, stack):
+    run = stack_run(stack)
+    assert issuer(run, "letsencrypt").inputs["spec"]["acme"]["server"] == (
+        "https://acme-v02.api.letsencrypt.org/directory"
+    )
+    assert issuer(run, "letsencrypt-staging").inputs["spec"]["acme"]["server"] == (
+        "https://acme-staging-v02.api.letsencrypt.org/directory"
+    )
+
+
+def test_eks_issuers_solve_dns01_in_route53_and_http01_through_the_gateway(stack_run):
+    run = stack_run("staging")
+    for name in ("letsencrypt", "letsencrypt-staging"):
+        dns01, http01 = issuer(run, name).inputs["spec"]["acme"]["solvers"]
+        assert dns01 == {
+            "selector": {"dnsZones": ["staging.apps.example.com"]},
+            # Ambient credentials from Pod Identity: no key references.
+            "dns01": {"route53": {"region": "eu-west-1", "hostedZoneID": "Z0STAGING0EXAMPLE"}},
+        }
+        assert http01 == {"http01": {"gatewayHTTPRoute": {"parentRefs": [GATEWAY_PARENT]}}}
+
+
+def test_gke_issuers_solve_dns01_in_cloud_dns(stack_run):
+    run = stack_run("gke-staging")
+    dns01, http01 = issuer(run, "letsencrypt").inputs["spec"]["acme"]["solvers"]
+    assert dns01 == {
+        "selector": {"dnsZones": ["staging.apps.example.net"]},
+        "dns01": {
+            "cloudDNS": {"project": "acme-platform-staging", "hostedZoneName": "staging-apps"}
+        },
+    }
+    assert http01["http01"]["gatewayHTTPRoute"]["parentRefs"] == [GATEWAY_PARENT]
+
+
+def test_route53_dns01_identity_may_change_only_the_hosted_zone(stack_run):
+    run = stack_run("staging")
+    association = one(
+        run,
+        "aws:eks/podIdentityAssociation:PodIdentityAssociation",
+        namespace="cert-manager",
+        serviceAccount="cert-manager",
+    )
+    assert association.inputs["roleArn"]
+    policy = policy_with(run, "route53:GetChange")
+    by_action = {a: s["Resource"] for s in policy["Statement"] for a in s["Action"]}
+    assert by_action == {
+        "route53:ChangeResourceRecordSets": "arn:aws:route53:::hostedzone/Z0STAGING0EXAMPLE",
+        "route53:ListResourceRecordSets": "arn:aws:route53:::hostedzone/Z0STAGING0EXAMPLE",
+        "route53:GetChange": "arn:aws:route53:::change/*",
+        "route53:ListHostedZonesByName": "*",
+    }
+
+
+def test_cloud_dns_dns01_identity_is_admin_of_the_managed_zone_only():
+    run = run_on_fake(gcp_config(), "gcp")
+    values = release(run, "cert-manager").inputs["values"]
+    account = values["serviceAccount"]["annotations"]["iam.gke.io/gcp-service-account"]
+    grant = one(
+        run,
+        "gcp:dns/dnsManagedZoneIamMember:DnsManagedZoneIamMember",
+        member=f"serviceAccount:{account}",
+    )
+    assert grant.inputs["role"] == "roles/dns.admin"
+    assert (grant.inputs["project"], grant.inputs["managedZone"]) == ("acme-platform", "example")
+    # No project-wide DNS rights for cert-manager.
+    assert [r for r in run.registrations.values() if r.type.startswith("gcp:projects/")] == []
+
+
+@pytest.mark.parametrize("stack", ["staging", "gke-prod"])
+def test_wildcards_with_dns01(stack_run, stack):
+    spec = platform_certificate(stack_run(stack)).inputs["spec"]
+    domain = spec["dnsNames"][0]
+    assert spec["dnsNames"] == [domain, f"*.{domain}"]
+    assert spec["privateKey"]["rotationPolicy"] == "Always"
+
+
+def test_without_dns01_let_s_encrypt_certifies_the_apex_only_through_http01():
+    config = aws_config(dns={})
+    run = run_on_fake(config, "aws")
+    assert platform_certificate(run).inputs["spec"]["dnsNames"] == ["apps.example.com"]
+    (solver,) = issuer(run, "letsencrypt").inputs["spec"]["acme"]["solvers"]
+    assert solver == {"http01": {"gatewayHTTPRoute": {"parentRefs": [GATEWAY_PARENT]}}}
+
+
+def test_dev_ca_chain(stack_run):
+    run = stack_run("dev")
+    cert = one(run, "tls:index/selfSignedCert:SelfSignedCert")
+    assert cert.inputs["isCaCertificate"] is True
+    assert {"cert_signing", "crl_signing"} <= set(cert.inputs["allowedUses"])
+    assert "privateKeyPem" in cert.secret_inputs
+    key = one(run, "tls:index/privateKey:PrivateKey")
+    assert key.inputs["algorithm"] == "ECDSA" and key.inputs["ecdsaCurve"] == "P256"
+
+    ca = issuer(run, "private-ca").inputs["spec"]["ca"]
+    secret = one(run, "kubernetes:core/v1:Secret", metadata__name=ca["secretName"])
+    assert secret.inputs["metadata"]["namespace"] == "cert-manager"
+    assert secret.inputs["type"] == "kubernetes.io/tls"
+    assert "stringData" in secret.secret_inputs
+    assert platform_certificate(run).inputs["spec"]["dnsNames"] == [
+        "dev.platform.internal",
+        "*.dev.platform.internal",
+    ]
+    output = run.outputs["privateCaCertificate"]
+    assert "BEGIN CERTIFICATE" in output.value and not output.secret
+
+
+def test_dev_has_only_the_private_ca_without_an_email(stack_run):
+    issuers = stack_run("dev").of_type("kubernetes:cert-manager.io/v1:ClusterIssuer")
+    assert [r.inputs["metadata"]["name"] for r in issuers] == ["private-ca"]
+
+
+@pytest.mark.parametrize("stack", ["prod", "gke-prod"])
+def test_prod_cert_manager_is_highly_available(stack_run, stack):
+    values = release(stack_run(stack), "cert-manager").inputs["values"]
+    for component in (values, values["webhook"], values["cainjector"]):
+        assert component["replicaCount"] >= 2
+        assert component["podDisruptionBudget"] == {"enabled": True, "minAvailable": 1}
+        keys = {c["topologyKey"] for c in component["topologySpreadConstraints"]}
+        assert "topology.kubernetes.io/zone" in keys
+        assert component["resources"]["requests"]
+
+
+def test_an_existing_cluster_uses_route53_credentials_from_a_secret(run_config):
+    config = base(
+        ingress={"domain": "apps.example.com"},
+        certificates={"acmeEmail": "ops@example.com", "issuer": "letsencrypt"},
+        dns={
+            "zone": "example.com",
+            "route53": {
+                "hostedZoneId": "Z0123456789ABC",
+                "accessKeyId": "AKIAEXAMPLE",
+                "secretAccessKey": {"secure": "v1:AAAA"},
+            },
+        },
+    )
+    run = run_config(config)
+    secret = one(run, "kubernetes:core/v1:Secret", metadata__name="dns01-credentials")
+    assert secret.inputs["metadata"]["namespace"] == "cert-manager"
+    assert "stringData" in secret.secret_inputs
+    dns01 = issuer(run, "letsencrypt").inputs["spec"]["acme"]["solvers"][0]["dns01"]
+    assert dns01 == {
+        "route53": {
+            "region": "us-east-1",
+            "hostedZoneID": "Z0123456789ABC",
+            "accessKeyID": "AKIAEXAMPLE",
+            "secretAccessKeySecretRef": {"name": "dns01-credentials", "key": "secret-access-key"},
+        }
+    }
+    assert platform_certificate(run).inputs["spec"]["dnsNames"] == [
+        "apps.example.com",
+        "*.apps.example.com",
+    ]

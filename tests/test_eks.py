@@ -1,0 +1,536 @@
+"""EKS behind the cluster contract: the controls users rely on, at every tier."""
+
+from __future__ import annotations
+
+import json
+
+import pulumi
+import pytest
+import yaml
+
+from components import versions
+from components.cluster import WorkloadIdentityRequest, eks_identity
+from components.cluster.aws_network import plan_subnets
+from stacks import loader, offline
+from stacks.wiring import clusters
+from tests.conftest import ROOT
+from tests.test_config_errors import EKS, POOL, base, cloud, errors_of
+
+DEV_EKS = base(
+    tier="dev",
+    cluster={
+        "kind": "eks",
+        "name": "platform-dev",
+        "eks": {
+            **EKS["eks"],
+            "publicAccessCidrs": ["198.51.100.0/28"],
+            "logRetentionDays": 7,
+        },
+    },
+    nodePools=[
+        {**POOL, "name": "arm", "instanceTypes": ["m7g.large", "c7g.large"], "desiredSize": 2},
+        {
+            **POOL,
+            "name": "batch",
+            "capacity": "spot",
+            "minSize": 0,
+            "taints": [{"key": "batch", "effect": "NoExecute"}],
+        },
+    ],
+)
+TIERS = ["dev", "staging", "prod"]
+CLUSTER = "aws:eks/cluster:Cluster"
+NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
+ADDON = "aws:eks/addon:Addon"
+
+
+@pytest.fixture(scope="module")
+def dev_run():
+    return offline.run("dev-eks", config=DEV_EKS, project_dir=ROOT)
+
+
+@pytest.fixture
+def run_of(stack_run, dev_run):
+    def get(tier: str):
+        return dev_run if tier == "dev" else stack_run(tier)
+
+    return get
+
+
+def one(run, type_):
+    """The one resource of `type_` the EKS cluster component owns."""
+    found = [r for r in run.of_type(type_) if "platform:index:EksCluster" in r.urn]
+    assert len(found) == 1, [r.name for r in found]
+    return found[0]
+
+
+def addon(run, name):
+    return next(r for r in run.of_type(ADDON) if r.inputs["addonName"] == name)
+
+
+def test_the_shipped_stacks_run_on_eks(stack_run):
+    for stack in ("staging", "prod"):
+        run = stack_run(stack)
+        assert run.outputs["cloud"].value == "aws"
+        assert one(run, "pulumi:providers:aws").inputs["region"] == "eu-west-1"
+
+
+# --- control plane ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("tier", TIERS)
+def test_the_api_endpoint_is_private_unless_an_allow_list_opens_it(run_of, tier):
+    vpc = one(run_of(tier), CLUSTER).inputs["vpcConfig"]
+    assert vpc["endpointPrivateAccess"] is True
+    expected = {"dev": ["198.51.100.0/28"], "staging": ["203.0.113.0/28"], "prod": None}[tier]
+    assert vpc["endpointPublicAccess"] is bool(expected)
+    assert vpc.get("publicAccessCidrs") == expected
+
+
+def test_the_private_endpoint_admits_only_the_listed_networks(stack_run):
+    rules = stack_run("prod").of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    assert sorted(r.inputs["cidrIpv4"] for r in rules) == ["10.10.0.0/16", "10.200.0.0/16"]
+    assert {(r.inputs["fromPort"], r.inputs["toPort"], r.inputs["ipProtocol"]) for r in rules} == {
+        (443, 443, "tcp")
+    }
+    assert {r.inputs["securityGroupId"] for r in rules} == {"sg-0c1"}
+
+
+@pytest.mark.parametrize("tier", TIERS)
+def test_secrets_are_encrypted_with_a_rotating_customer_key(run_of, tier):
+    run = run_of(tier)
+    key = one(run, "aws:kms/key:Key")
+    assert key.inputs["enableKeyRotation"] is True
+    assert key.inputs["deletionWindowInDays"] == (7 if tier == "dev" else 30)
+    encryption = one(run, CLUSTER).inputs["encryptionConfig"]
+    assert encryption["resources"] == ["secrets"]
+    assert encryption["provider"]["keyArn"] == key.outputs["arn"]
+
+
+@pytest.mark.parametrize("tier", TIERS)
+def test_audit_logs_go_to_a_log_group_with_retention_created_first(run_of, tier):
+    run = run_of(tier)
+    cluster = one(run, CLUSTER)
+    assert cluster.inputs["enabledClusterLogTypes"] == ["api", "audit", "authenticator"]
+    group = one(run, "aws:cloudwatch/logGroup:LogGroup")
+    assert group.inputs["name"] == f"/aws/eks/{cluster.inputs['name']}/cluster"
+    assert group.inputs["retentionInDays"] == {"dev": 7, "staging": 30, "prod": 365}[tier]
+    assert group.urn in cluster.dependencies
+
+
+@pytest.mark.parametrize("tier", TIERS)
+def test_access_entries_grant_admin_and_the_creator_keeps_none_in_prod(run_of, tier):
+    run = run_of(tier)
+    access = one(run, CLUSTER).inputs["accessConfig"]
+    assert access["authenticationMode"] == "API"
+    assert access["bootstrapClusterCreatorAdminPermissions"] is (tier != "prod")
+    entries = run.of_type("aws:eks/accessEntry:AccessEntry")
+    policies = run.of_type("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
+    assert len(entries) == len(policies)
+    for policy in policies:
+        assert policy.inputs["policyArn"] == (
+            "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+        )
+        assert policy.inputs["accessScope"] == {"type": "cluster"}
+    if tier != "dev":
+        assert sorted(e.inputs["principalArn"] for e in entries) == [
+            "arn:aws:iam::123456789012:role/platform-admins",
+            "arn:aws:iam::123456789012:role/platform-deployer",
+        ]
+
+
+@pytest.mark.parametrize("tier", TIERS)
+def test_stateful_resources_are_protected_outside_dev(run_of, tier):
+    run = run_of(tier)
+    cluster, key = one(run, CLUSTER), one(run, "aws:kms/key:Key")
+    protected = tier != "dev"
+    assert cluster.protect is protected and key.protect is protected
+    assert cluster.inputs["deletionProtection"] is protected
+    if tier == "dev":
+        assert not [r.name for r in run.registrations.values() if r.protect]
+
+
+def test_the_cluster_version_comes_from_config(stack_run):
+    assert one(stack_run("prod"), CLUSTER).inputs["version"] == "1.35"
+    for group in stack_run("prod").of_type(NODE_GROUP):
+        assert group.inputs["version"] == "1.35"
+
+
+# --- network ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("tier", "nats"), [("dev", 1), ("staging", 1), ("prod", 3)])
+def test_nat_gateways_per_zone_only_with_high_availability(run_of, tier, nats):
+    run = run_of(tier)
+    assert len(run.of_type("aws:ec2/natGateway:NatGateway")) == nats
+    nat_ids = {f"{n.name}-id" for n in run.of_type("aws:ec2/natGateway:NatGateway")}
+    private_routes = [r for r in run.of_type("aws:ec2/route:Route") if r.inputs.get("natGatewayId")]
+    assert len(private_routes) == 3  # one route table per zone
+    assert {r.inputs["natGatewayId"] for r in private_routes} == nat_ids
+
+
+@pytest.mark.parametrize("tier", TIERS)
+def test_subnets_are_tagged_for_load_balancer_discovery_and_owned(run_of, tier):
+    run = run_of(tier)
+    name = one(run, CLUSTER).inputs["name"]
+    subnets = run.of_type("aws:ec2/subnet:Subnet")
+    public = [s for s in subnets if "-public-" in s.name]
+    private = [s for s in subnets if "-private-" in s.name]
+    assert len(public) == len(private) == 3
+    for subnet in subnets:
+        assert subnet.inputs["tags"][f"kubernetes.io/cluster/{name}"] == "owned"
+        assert subnet.inputs["mapPublicIpOnLaunch"] is False
+    assert all(s.inputs["tags"]["kubernetes.io/role/elb"] == "1" for s in public)
+    assert all(s.inputs["tags"]["kubernetes.io/role/internal-elb"] == "1" for s in private)
+    assert len({s.inputs["availabilityZone"] for s in private}) == 3
+
+
+def test_subnet_plans_are_disjoint_and_inside_the_vpc():
+    import ipaddress
+
+    vpc = ipaddress.IPv4Network("10.0.0.0/16")
+    plans = plan_subnets(str(vpc), [f"z{i}" for i in range(6)])
+    cidrs = [ipaddress.IPv4Network(c) for p in plans for c in (p.private_cidr, p.public_cidr)]
+    assert all(c.subnet_of(vpc) for c in cidrs)
+    assert not any(a.overlaps(b) for i, a in enumerate(cidrs) for b in cidrs[i + 1 :])
+    # Adding a zone never renumbers the others.
+    assert plan_subnets(str(vpc), ["z0", "z1"]) == plans[:2]
+
+
+def test_an_existing_vpc_is_used_as_is(run_config):
+    config = cloud(
+        {
+            **EKS,
+            "eks": {
+                **EKS["eks"],
+                "publicAccessCidrs": ["198.51.100.0/28"],
+                "network": {
+                    "vpcId": "vpc-0abc",
+                    "privateSubnetIds": ["subnet-a", "subnet-b", "subnet-c"],
+                    "publicSubnetIds": ["subnet-x"],
+                },
+            },
+        },
+        tier="dev",
+    )
+    run = run_config(config)
+    assert not run.of_type("aws:ec2/vpc:Vpc") and not run.of_type("aws:ec2/subnet:Subnet")
+    assert one(run, CLUSTER).inputs["vpcConfig"]["subnetIds"] == [
+        "subnet-a",
+        "subnet-b",
+        "subnet-c",
+    ]
+    assert one(run, NODE_GROUP).inputs["subnetIds"] == ["subnet-a", "subnet-b", "subnet-c"]
+    assert not run.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+
+
+# --- add-ons and node groups -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("tier", TIERS)
+def test_networking_and_identity_add_ons_exist_before_any_node(run_of, tier):
+    run = run_of(tier)
+    early = {addon(run, a).urn for a in ("vpc-cni", "eks-pod-identity-agent")}
+    groups = run.of_type(NODE_GROUP)
+    assert groups
+    for group in groups:
+        assert early <= set(group.dependencies), group.name
+    for name in ("coredns", "kube-proxy", "aws-ebs-csi-driver"):
+        assert {g.urn for g in groups} <= set(addon(run, name).dependencies), name
+
+
+@pytest.mark.parametrize("tier", TIERS)
+def test_add_on_versions_are_pinned(run_of, tier):
+    run = run_of(tier)
+    pinned = versions.eks_addons("1.35")
+    assert {r.inputs["addonName"]: r.inputs["addonVersion"] for r in run.of_type(ADDON)} == pinned
+    assert one(run, CLUSTER).inputs["bootstrapSelfManagedAddons"] is False
+
+
+def test_the_ebs_csi_controller_gets_its_role_through_pod_identity(stack_run):
+    run = stack_run("prod")
+    ebs = addon(run, "aws-ebs-csi-driver")
+    [association] = ebs.inputs["podIdentityAssociations"]
+    assert association["serviceAccount"] == "ebs-csi-controller-sa"
+    role = next(r for r in run.of_type("aws:iam/role:Role") if r.name.endswith("-ebs-csi"))
+    assert association["roleArn"] == role.outputs["arn"]
+    condition = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]["Condition"]
+    assert condition["StringEquals"]["aws:RequestTag/kubernetes-service-account"] == (
+        "ebs-csi-controller-sa"
+    )
+
+
+@pytest.mark.parametrize("tier", TIERS)
+def test_launch_templates_harden_every_node(run_of, tier):
+    run = run_of(tier)
+    templates = run.of_type("aws:ec2/launchTemplate:LaunchTemplate")
+    assert len(templates) == len(run.of_type(NODE_GROUP))
+    for template in templates:
+        metadata = template.inputs["metadataOptions"]
+        assert metadata["httpTokens"] == "required"
+        assert metadata["httpPutResponseHopLimit"] == 1
+        [root] = template.inputs["blockDeviceMappings"]
+        assert root["ebs"]["encrypted"] == "true" and root["ebs"]["volumeType"] == "gp3"
+        assert "keyName" not in template.inputs
+    for group in run.of_type(NODE_GROUP):
+        assert "remoteAccess" not in group.inputs and "diskSize" not in group.inputs
+
+
+def test_node_groups_follow_their_pools(dev_run, stack_run):
+    groups = {g.inputs["nodeGroupName"]: g for g in dev_run.of_type(NODE_GROUP)}
+    arm, batch = groups["arm"], groups["batch"]
+    assert arm.inputs["amiType"] == "AL2023_ARM_64_STANDARD"
+    assert arm.inputs["instanceTypes"] == ["m7g.large", "c7g.large"]
+    assert arm.inputs["capacityType"] == "ON_DEMAND"
+    assert arm.inputs["scalingConfig"] == {"desiredSize": 2, "minSize": 1, "maxSize": 3}
+    assert batch.inputs["amiType"] == "AL2023_x86_64_STANDARD"
+    assert batch.inputs["capacityType"] == "SPOT"
+    assert batch.inputs["taints"] == [{"key": "batch", "effect": "NO_EXECUTE"}]
+    prod = {g.inputs["nodeGroupName"]: g for g in stack_run("prod").of_type(NODE_GROUP)}
+    assert prod["system"].inputs["labels"] == {"platform.example.com/pool": "system"}
+    assert prod["spot"].inputs["taints"] == [
+        {"key": "platform.example.com/spot", "value": "true", "effect": "NO_SCHEDULE"}
+    ]
+
+
+@pytest.mark.parametrize("tier", TIERS)
+def test_the_autoscaler_owns_the_desired_size_after_creation(run_of, tier):
+    run = run_of(tier)
+    private = {
+        f"{s.name}-id" for s in run.of_type("aws:ec2/subnet:Subnet") if "-private-" in s.name
+    }
+    for group in run.of_type(NODE_GROUP):
+        assert group.ignore_changes == ["scalingConfig.desiredSize"]
+        assert group.inputs["updateConfig"] == {"maxUnavailable": 1}
+        assert set(group.inputs["subnetIds"]) == private
+        name = one(run, CLUSTER).inputs["name"]
+        assert group.inputs["tags"][f"k8s.io/cluster-autoscaler/{name}"] == "owned"
+
+
+def test_cluster_autoscaler_discovers_this_clusters_groups(stack_run):
+    run = stack_run("prod")
+    release = next(
+        r
+        for r in run.of_type("kubernetes:helm.sh/v3:Release")
+        if r.inputs["chart"] == "cluster-autoscaler"
+    )
+    assert release.inputs["version"] == versions.CLUSTER_AUTOSCALER.version
+    values = release.inputs["values"]
+    assert values["autoDiscovery"] == {"clusterName": "platform-prod"}
+    assert values["awsRegion"] == "eu-west-1" and values["cloudProvider"] == "aws"
+    assert values["replicaCount"] == 2
+    association = next(
+        r
+        for r in run.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
+        if r.inputs["serviceAccount"] == "cluster-autoscaler"
+    )
+    assert association.urn in release.dependencies
+    policy = next(
+        json.loads(r.inputs["policy"])
+        for r in run.of_type("aws:iam/rolePolicy:RolePolicy")
+        if "cluster-autoscaler" in r.name
+    )
+    scale = next(s for s in policy["Statement"] if s["Sid"] == "ScaleOwnGroups")
+    assert (
+        scale["Condition"]["StringEquals"][
+            "aws:ResourceTag/k8s.io/cluster-autoscaler/platform-prod"
+        ]
+        == "owned"
+    )
+
+
+# --- in-cluster resources --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("tier", TIERS)
+def test_nothing_runs_in_the_cluster_before_its_nodes_and_admins(run_of, tier):
+    run = run_of(tier)
+    needed = {g.urn for g in run.of_type(NODE_GROUP)}
+    needed |= {a.urn for a in run.of_type(ADDON)}
+    needed |= {
+        a.urn for a in run.of_type("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
+    }
+    cluster = one(run, CLUSTER)
+    in_cluster = [
+        r for r in run.registrations.values() if r.custom and r.type.startswith("kubernetes:")
+    ]
+    assert in_cluster
+    for r in in_cluster:
+        assert needed <= set(r.dependencies), r.name
+        assert r.deleted_with == cluster.urn, r.name
+
+
+@pytest.mark.parametrize("tier", TIERS)
+def test_storage_classes_encrypt_and_databases_keep_their_volumes(run_of, tier):
+    classes = {
+        c.inputs["metadata"]["name"]: c
+        for c in run_of(tier).of_type("kubernetes:storage.k8s.io/v1:StorageClass")
+    }
+    for storage in classes.values():
+        assert storage.inputs["provisioner"] == "ebs.csi.aws.com"
+        assert storage.inputs["parameters"]["type"] == "gp3"
+        assert storage.inputs["parameters"]["encrypted"] == "true"
+        assert storage.inputs["allowVolumeExpansion"] is True
+    assert (
+        classes["gp3"].inputs["metadata"]["annotations"][
+            "storageclass.kubernetes.io/is-default-class"
+        ]
+        == "true"
+    )
+    assert classes["gp3-retain"].inputs["reclaimPolicy"] == "Retain"
+
+
+@pytest.mark.parametrize("tier", TIERS)
+def test_the_kubeconfig_is_exec_based_and_secret(run_of, tier):
+    run = run_of(tier)
+    output = run.outputs["kubeconfig"]
+    assert output.secret
+    config = yaml.safe_load(output.value)
+    [user] = config["users"]
+    assert "token" not in user["user"]
+    exec_ = user["user"]["exec"]
+    assert exec_["command"] == "aws"
+    name = one(run, CLUSTER).inputs["name"]
+    assert exec_["args"][:2] == ["eks", "get-token"]
+    assert exec_["args"][exec_["args"].index("--cluster-name") + 1] == name
+    assert exec_["args"][exec_["args"].index("--region") + 1] == "eu-west-1"
+    provider = one(run, "pulumi:providers:kubernetes")
+    assert "kubeconfig" in provider.secret_inputs
+
+
+# --- workload identity -----------------------------------------------------------------
+
+
+def _bind(requests):
+    captured = {}
+
+    def program():
+        cfg = loader.from_pulumi(file_config=DEV_EKS, project_dir=ROOT)
+        cluster = clusters.make_cluster(cfg, "dev")
+        for request in requests:
+            identity = cluster.bind_workload_identity(request, cluster)
+            captured[request.name] = identity
+        return {
+            "oidcProviderArn": cluster.oidc_provider_arn,
+            "oidcIssuer": cluster.oidc_issuer,
+            "arn": cluster.arn,
+            "vpcId": cluster.vpc_id,
+            **{
+                f"annotations-{k}": pulumi.Output.from_input(v.service_account_annotations)
+                for k, v in captured.items()
+            },
+        }
+
+    return offline.run("dev", config=DEV_EKS, program=program), captured
+
+
+def _trust(run, role_name):
+    role = next(r for r in run.of_type("aws:iam/role:Role") if r.inputs["name"] == role_name)
+    return json.loads(role.inputs["assumeRolePolicy"])["Statement"], role
+
+
+def test_pod_identity_trust_is_scoped_to_one_service_account_of_this_cluster():
+    request = WorkloadIdentityRequest(
+        name="dns",
+        namespace="external-dns",
+        service_account="external-dns",
+        aws_policy=json.dumps({"Version": "2012-10-17", "Statement": []}),
+    )
+    run, identities = _bind([request])
+    [statement], role = _trust(run, "platform-dev-dns")
+    assert statement["Principal"] == {"Service": "pods.eks.amazonaws.com"}
+    assert sorted(statement["Action"]) == ["sts:AssumeRole", "sts:TagSession"]
+    cluster_arn = run.outputs["arn"].value
+    assert statement["Condition"] == {
+        "StringEquals": {
+            "aws:SourceAccount": "123456789012",
+            "aws:RequestTag/eks-cluster-arn": cluster_arn,
+            "aws:RequestTag/kubernetes-namespace": "external-dns",
+            "aws:RequestTag/kubernetes-service-account": "external-dns",
+        }
+    }
+    association = next(
+        r
+        for r in run.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
+        if r.inputs["serviceAccount"] == "external-dns"
+    )
+    assert association.inputs["namespace"] == "external-dns"
+    assert association.inputs["roleArn"] == role.outputs["arn"]
+    assert run.outputs["annotations-dns"].value == {}
+    assert len(identities["dns"].ready) == 2  # the association and the role policy
+
+
+def test_irsa_trust_is_scoped_to_one_service_account_and_sts():
+    request = WorkloadIdentityRequest(
+        name="legacy", namespace="tools", service_account="exporter", aws_mechanism="irsa"
+    )
+    run, _ = _bind([request])
+    [statement], role = _trust(run, "platform-dev-legacy")
+    issuer = run.outputs["oidcIssuer"].value
+    assert issuer == "oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF0123"
+    assert statement["Principal"] == {"Federated": run.outputs["oidcProviderArn"].value}
+    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+    assert statement["Condition"]["StringEquals"] == {
+        f"{issuer}:sub": "system:serviceaccount:tools:exporter",
+        f"{issuer}:aud": "sts.amazonaws.com",
+    }
+    assert run.outputs["annotations-legacy"].value == {
+        "eks.amazonaws.com/role-arn": role.outputs["arn"]
+    }
+    provider = one(run, "aws:iam/openIdConnectProvider:OpenIdConnectProvider")
+    assert provider.inputs["clientIdLists"] == ["sts.amazonaws.com"]
+
+
+def test_role_names_are_stable_unique_and_fit_iam():
+    long = eks_identity.role_name("platform-" + "x" * 50, "external-secrets-operator")
+    assert len(long) == 64
+    assert long == eks_identity.role_name("platform-" + "x" * 50, "external-secrets-operator")
+    assert long != eks_identity.role_name("platform-" + "x" * 50, "external-secrets-webhook")
+    assert eks_identity.role_name("platform-prod", "dns") == "platform-prod-dns"
+
+
+# --- configuration ---------------------------------------------------------------------
+
+CASES = {
+    "log retention CloudWatch cannot keep": (
+        cloud({**EKS, "eks": {**EKS["eks"], "logRetentionDays": 100}}, "dev"),
+        "platform:cluster.eks.logRetentionDays: CloudWatch Logs cannot keep logs for 100 days; "
+        "use one of its periods, e.g. 90",
+    ),
+    "VPC too small for the subnets": (
+        cloud({**EKS, "eks": {**EKS["eks"], "network": {"vpcCidr": "10.0.0.0/24"}}}, "dev"),
+        "platform:cluster.eks.network.vpcCidr: 10.0.0.0/24 is a /24; use a /16 to /22",
+    ),
+    "more zones than the subnet plan holds": (
+        cloud(
+            {
+                **EKS,
+                "eks": {**EKS["eks"], "zones": [f"eu-west-1{z}" for z in "abcdefg"]},
+            },
+            "dev",
+        ),
+        "platform:cluster.eks.zones: zones lists 7 zones; list at most 6",
+    ),
+    "prod without admin principals": (
+        cloud(EKS, "prod"),
+        "platform:cluster.eks.adminPrincipals: a prod cluster gives its creator no implicit "
+        "admin, so nobody (not even `pulumi up`) could reach the API",
+    ),
+    "pool mixing architectures": (
+        cloud(EKS, "dev", pools=[{**POOL, "instanceTypes": ["m7i.large", "m7g.large"]}]),
+        "platform:nodePools[0].instanceTypes: ['m7i.large', 'm7g.large'] mix arm64 and "
+        "x86_64 instance types",
+    ),
+    "Kubernetes version without pinned add-ons": (
+        cloud({**EKS, "kubernetesVersion": "1.36"}, "dev"),
+        "platform:cluster.kubernetesVersion: EKS add-on versions are pinned for Kubernetes "
+        "1.33, 1.34, 1.35, not 1.36",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_bad_eks_config_is_rejected_with_a_clear_message(case):
+    config, expected = CASES[case]
+    lines = errors_of(config)
+    assert any(line.startswith(f"Pulumi.test.yaml: {expected}") for line in lines), lines

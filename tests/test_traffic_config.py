@@ -1,0 +1,103 @@
+"""Bad ingress, certificate and DNS configuration is rejected with a clear message."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.test_config_errors import EKS, GKE, base, cloud, errors_of
+
+DOMAIN = {"domain": "apps.example.com"}
+EMAIL = {"acmeEmail": "ops@example.com"}
+R53 = {"hostedZoneId": "Z0123456789ABC"}
+KEYS = {"accessKeyId": "AKIAEXAMPLE", "secretAccessKey": {"secure": "v1:AAAA"}}
+
+CASES = {
+    "Let's Encrypt without an e-mail": (
+        base(ingress=DOMAIN, certificates={"issuer": "letsencrypt"}),
+        "platform:certificates.acmeEmail: the platform certificate is issued by 'letsencrypt' "
+        "(Let's Encrypt), which needs an ACME account e-mail; set certificates.acmeEmail, or "
+        "set certificates.issuer to 'private-ca'",
+    ),
+    "prod tier default issuer without an e-mail": (
+        cloud(EKS, tier="prod", ingress=DOMAIN),
+        "platform:certificates.acmeEmail: the platform certificate is issued by 'letsencrypt'",
+    ),
+    "invalid DNS zone": (
+        base(dns={"zone": "example..com"}),
+        "platform:dns.zone: 'example..com' is not a valid DNS domain",
+    ),
+    "wildcard without DNS-01": (
+        base(ingress=DOMAIN, certificates={**EMAIL, "issuer": "letsencrypt", "wildcard": True}),
+        "platform:certificates.wildcard: a wildcard certificate from 'letsencrypt' needs the "
+        "DNS-01 challenge, which needs a DNS zone; set dns.zone (with dns.route53 or "
+        "dns.cloudDns), or set certificates.wildcard to false",
+    ),
+    "DNS on an existing cluster without credentials": (
+        base(ingress=DOMAIN, dns={"zone": "example.com", "route53": R53}),
+        "platform:dns.route53: DNS-01 and external-dns on an existing cluster need credentials "
+        "(it has no cloud workload identity); set dns.route53.accessKeyId and "
+        "dns.route53.secretAccessKey (secret), or remove dns.zone",
+    ),
+    "Cloud DNS on an existing cluster without a key": (
+        base(dns={"zone": "example.com", "cloudDns": {"managedZone": "z", "project": "acme-1"}}),
+        "platform:dns.cloudDns: DNS-01 and external-dns on an existing cluster need credentials "
+        "(it has no cloud workload identity); set dns.cloudDns.serviceAccountKey (secret), or "
+        "remove dns.zone",
+    ),
+    "DNS zone on an existing cluster without a provider": (
+        base(dns={"zone": "example.com"}),
+        "platform:dns: dns.zone is set on an existing cluster; say where the zone is hosted",
+    ),
+    "zone not containing the domain": (
+        base(ingress=DOMAIN, dns={"zone": "example.org", "route53": {**R53, **KEYS}}),
+        "platform:dns.zone: zone 'example.org' does not contain ingress.domain "
+        "'apps.example.com'; use the zone the domain belongs to",
+    ),
+    "Route53 hosted zone id missing on EKS": (
+        cloud(EKS, dns={"zone": "example.com"}),
+        "platform:dns.route53: dns.zone is set and the cluster runs on EKS, which manages the "
+        "zone through dns.route53; set dns.route53.hostedZoneId",
+    ),
+    "Cloud DNS managed zone missing on GKE": (
+        cloud(GKE, dns={"zone": "example.com", "route53": R53}),
+        "platform:dns.cloudDns: dns.zone is set and the cluster runs on GKE, which manages the "
+        "zone through dns.cloudDns; set dns.cloudDns.managedZone and remove dns.route53",
+    ),
+    "malformed hosted zone id": (
+        cloud(EKS, dns={"zone": "example.com", "route53": {"hostedZoneId": "/hostedzone/Z1"}}),
+        "platform:dns.route53.hostedZoneId: '/hostedzone/Z1' is not a Route53 hosted zone id",
+    ),
+    "static credentials on EKS": (
+        cloud(EKS, dns={"zone": "example.com", "route53": {**R53, **KEYS}}),
+        "platform:dns.route53: static DNS credentials are for existing clusters; on EKS "
+        "cert-manager and external-dns use workload identity, so remove them",
+    ),
+    "half an access key": (
+        base(dns={"zone": "example.com", "route53": {**R53, "accessKeyId": "AKIAEXAMPLE"}}),
+        "platform:dns.route53: accessKeyId and secretAccessKey go together",
+    ),
+    "provider without a zone": (
+        base(dns={"route53": R53}),
+        "platform:dns.route53: dns.route53 is set without dns.zone",
+    ),
+    "NodePort on a cloud cluster": (
+        cloud(GKE, ingress={"serviceType": "NodePort"}),
+        "platform:ingress.serviceType: NodePort applies to existing clusters only",
+    ),
+    "one ingress replica with HA": (
+        base(highAvailability=True, ingress={"replicas": 1}),
+        "platform:ingress.replicas: high availability needs at least 2 ingress replicas",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_bad_traffic_config_is_rejected_with_a_clear_message(case):
+    config, expected = CASES[case]
+    lines = errors_of(config)
+    assert any(line.startswith(f"Pulumi.test.yaml: {expected}") for line in lines), lines
+
+
+def test_credentials_never_appear_in_messages():
+    config = base(dns={"zone": "example.com", "route53": {**R53, **KEYS}}, tier="qa")
+    assert not any("AAAA" in line for line in errors_of(config))

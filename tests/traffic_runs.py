@@ -1,0 +1,107 @@
+"""Helpers for the ingress, certificate and DNS tests: run the traffic wiring on a fake cloud
+cluster, and read what it registered."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from stacks import offline
+from stacks.config import StackConfig
+from stacks.offline import Registration, Run
+from stacks.wiring import traffic
+from tests.conftest import ROOT
+from tests.fakes import FakeCloudCluster
+from tests.test_config_errors import EKS, GKE, cloud
+
+RELEASE = "kubernetes:helm.sh/v3:Release"
+CRDS = "kubernetes:yaml/v2:ConfigFile"
+
+
+def aws_config(tier: str = "staging", **overrides: Any) -> dict[str, Any]:
+    settings = {
+        "ingress": {"domain": "apps.example.com"},
+        "certificates": {"acmeEmail": "ops@example.com"},
+        "dns": {"zone": "example.com", "route53": {"hostedZoneId": "Z0123456789ABC"}},
+        **overrides,
+    }
+    return cloud(EKS, tier=tier, **settings)
+
+
+def gcp_config(tier: str = "staging", **overrides: Any) -> dict[str, Any]:
+    settings = {
+        "ingress": {"domain": "apps.example.com"},
+        "certificates": {"acmeEmail": "ops@example.com"},
+        "dns": {"zone": "example.com", "cloudDns": {"managedZone": "example"}},
+        **overrides,
+    }
+    return cloud(GKE, tier=tier, **settings)
+
+
+def run_on_fake(config: dict[str, Any], cloud_name: str, preview: bool = False) -> Run:
+    """The traffic wiring alone, on a `FakeCloudCluster` (aws or gcp)."""
+
+    def program() -> dict[str, Any]:
+        raw = {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith("platform:")}
+        cfg = StackConfig.model_validate(raw)
+        assert cfg._traffic_problems() == [], cfg._traffic_problems()
+        return traffic.build(cfg, FakeCloudCluster("c", cloud_name), "test").outputs
+
+    return offline.run("test", config=config, program=program, project_dir=ROOT, preview=preview)
+
+
+def one(run: Run, type_: str, **match: Any) -> Registration:
+    """The single resource of `type_` whose inputs contain `match` (metadata.name etc.)."""
+    found = [r for r in run.of_type(type_) if _matches(r, match)]
+    assert len(found) == 1, (type_, match, [r.name for r in found])
+    return found[0]
+
+
+def _matches(r: Registration, match: dict[str, Any]) -> bool:
+    for path, expected in match.items():
+        value: Any = r.inputs
+        for part in path.split("__"):
+            value = value.get(part) if isinstance(value, dict) else None
+        if value != expected:
+            return False
+    return True
+
+
+def release(run: Run, chart: str) -> Registration:
+    return one(run, RELEASE, chart=chart)
+
+
+def crd_bundle(run: Run) -> Registration:
+    return run.of_type(CRDS)[0]
+
+
+def issuer(run: Run, name: str) -> Registration:
+    return one(run, "kubernetes:cert-manager.io/v1:ClusterIssuer", metadata__name=name)
+
+
+def platform_certificate(run: Run) -> Registration:
+    return one(run, "kubernetes:cert-manager.io/v1:Certificate")
+
+
+def gateway(run: Run) -> Registration:
+    return one(run, "kubernetes:gateway.networking.k8s.io/v1:Gateway")
+
+
+def policies(run: Run) -> list[dict[str, Any]]:
+    """Every IAM policy document the run attached, parsed."""
+    docs = []
+    for r in run.registrations.values():
+        text = r.inputs.get("policy")
+        if r.type.startswith("aws:iam/") and isinstance(text, str) and text.startswith("{"):
+            docs.append(json.loads(text))
+    return docs
+
+
+def policy_with(run: Run, action: str) -> dict[str, Any]:
+    found = [p for p in policies(run) if action in json.dumps(p)]
+    assert len(found) == 1, (action, len(found))
+    return found[0]
+
+
+def statements_for(policy: dict[str, Any], action: str) -> list[dict[str, Any]]:
+    return [s for s in policy["Statement"] if action in s["Action"]]
