@@ -78,7 +78,7 @@ def render() -> str:
     lines = [
         "# Configuration reference",
         "",
-        "Generated from `stacks/config.py` by `python -m stacks reference --write`; a test "
+        "Generated from `stacks/config/` by `python -m stacks reference --write`; a test "
         "fails when it is stale. Keys live under the `platform:` namespace of a stack file. "
         "Secret strings must be set with `pulumi config set --secret`.",
         "",

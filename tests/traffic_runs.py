@@ -8,6 +8,7 @@ from typing import Any
 
 from stacks import offline
 from stacks.config import StackConfig
+from stacks.config.traffic import problems as traffic_problems
 from stacks.offline import Registration, Run
 from stacks.wiring import traffic
 from tests.conftest import ROOT
@@ -44,7 +45,7 @@ def run_on_fake(config: dict[str, Any], cloud_name: str, preview: bool = False) 
     def program() -> dict[str, Any]:
         raw = {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith("platform:")}
         cfg = StackConfig.model_validate(raw)
-        assert cfg._traffic_problems() == [], cfg._traffic_problems()
+        assert traffic_problems(cfg) == [], traffic_problems(cfg)
         return traffic.build(cfg, FakeCloudCluster("c", cloud_name), "test").outputs
 
     return offline.run("test", config=config, program=program, project_dir=ROOT, preview=preview)

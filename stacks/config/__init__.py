@@ -1,0 +1,99 @@
+"""StackConfig: the typed, validated mirror of `Pulumi.<stack>.yaml`.
+
+One top-level config key per concern (`platform:cluster`, `platform:nodePools`, ...). Models are
+frozen and reject unknown keys. `tier` supplies defaults for protection, high availability and
+backups; a stack file overrides them key by key. Cross-key checks live in `StackConfig.problems`
+so that the loader can report every problem at once.
+"""
+
+from stacks.config.access import AccessConfig, AppNamespaceConfig, TailscaleConfig
+from stacks.config.base import PROJECT, TIER_DEFAULTS, ConfigModel, Tier, TierDefaults
+from stacks.config.cluster import (
+    ClusterConfig,
+    EksConfig,
+    EksNetworkConfig,
+    ExistingClusterConfig,
+    GkeConfig,
+    GkeNetworkConfig,
+    NodePoolConfig,
+    Taint,
+)
+from stacks.config.databases import (
+    BackupSchedule,
+    CpuAmount,
+    DatabaseConfig,
+    MemorySize,
+    PgIdentifier,
+    PostgresBackupConfig,
+    PostgresDatabaseConfig,
+    PostgresResourcesConfig,
+    PostgresRestoreConfig,
+    PostgresRoleConfig,
+    PostgresStorageConfig,
+    Retention,
+    S3EndpointConfig,
+    StorageSize,
+    Timestamp,
+)
+from stacks.config.secrets import (
+    CloudStoreConfig,
+    ReplicatedSecretConfig,
+    SecretsConfig,
+    SopsConfig,
+)
+from stacks.config.stack import StackConfig
+from stacks.config.traffic import (
+    TIER_ISSUERS,
+    CertificatesConfig,
+    CloudDnsConfig,
+    DnsConfig,
+    IngressConfig,
+    Issuer,
+    Route53Config,
+)
+
+__all__ = [
+    "PROJECT",
+    "TIER_DEFAULTS",
+    "TIER_ISSUERS",
+    "AccessConfig",
+    "AppNamespaceConfig",
+    "BackupSchedule",
+    "CertificatesConfig",
+    "CloudDnsConfig",
+    "CloudStoreConfig",
+    "ClusterConfig",
+    "ConfigModel",
+    "CpuAmount",
+    "DatabaseConfig",
+    "DnsConfig",
+    "EksConfig",
+    "EksNetworkConfig",
+    "ExistingClusterConfig",
+    "GkeConfig",
+    "GkeNetworkConfig",
+    "IngressConfig",
+    "Issuer",
+    "MemorySize",
+    "NodePoolConfig",
+    "PgIdentifier",
+    "PostgresBackupConfig",
+    "PostgresDatabaseConfig",
+    "PostgresResourcesConfig",
+    "PostgresRestoreConfig",
+    "PostgresRoleConfig",
+    "PostgresStorageConfig",
+    "ReplicatedSecretConfig",
+    "Retention",
+    "Route53Config",
+    "S3EndpointConfig",
+    "SecretsConfig",
+    "SopsConfig",
+    "StackConfig",
+    "StorageSize",
+    "TailscaleConfig",
+    "Taint",
+    "Tier",
+    "TierDefaults",
+    "Timestamp",
+]

@@ -1,0 +1,163 @@
+"""Private access to the cluster API (Tailscale) and application namespaces, and their
+cross-key checks."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+from pydantic import Field, field_validator
+
+from stacks.config.base import ConfigModel
+from stacks.types import Name, SecretValue
+
+if TYPE_CHECKING:
+    from stacks.config.stack import StackConfig
+
+
+class TailscaleConfig(ConfigModel):
+    """The Tailscale Kubernetes operator with its API server proxy (auth mode): engineers on
+    the tailnet reach the API with their tailnet identity, mapped to Kubernetes RBAC."""
+
+    enabled: bool = Field(False, description="Install the operator and its API server proxy.")
+    hostname: Name | None = Field(
+        None, description="Tailnet machine name of the API proxy. Default: the cluster name."
+    )
+    tailnet: str | None = Field(
+        None, description="Tailnet DNS name, e.g. `tail1234.ts.net` (required when enabled)."
+    )
+    tags: list[str] = Field(
+        ["tag:k8s-operator"], description="ACL tags of the operator's tailnet device."
+    )
+    oauth_client_id: str | None = Field(None, description="Tailscale OAuth client id.")
+    oauth_client_secret: SecretValue | None = Field(
+        None, description="Tailscale OAuth client secret (secret; `pulumi config set --secret`)."
+    )
+    oauth_secret_key: str | None = Field(
+        None,
+        description="Instead of oauthClientId/oauthClientSecret: a cloud secret (relative "
+        'to `secrets.prefix`) holding JSON `{"client_id": ..., "client_secret": ...}`, '
+        "copied into the cluster by External Secrets.",
+    )
+
+    @field_validator("tailnet")
+    @classmethod
+    def _tailnet(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        name = value.lower().removesuffix(".ts.net")
+        if not re.match(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$", name):
+            raise ValueError(
+                f"'{value}' is not a tailnet DNS name; copy it from the admin console's DNS "
+                "page, e.g. 'tail1234.ts.net'"
+            )
+        return name
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: list[str]) -> list[str]:
+        bad = [t for t in value if not re.match(r"^tag:[A-Za-z0-9-]+$", t)]
+        if bad or not value:
+            raise ValueError(
+                f"{bad or value} are not ACL tags; use tags such as 'tag:k8s-operator'"
+            )
+        return value
+
+
+class AppNamespaceConfig(ConfigModel):
+    """An application namespace: Pod Security `restricted`, default-deny network policy with
+    DNS allowed."""
+
+    name: Name = Field(description="Namespace name.")
+    labels: dict[str, str] = Field({}, description="Extra namespace labels.")
+    allow_same_namespace: bool = Field(
+        True, description="Allow traffic between pods of this namespace."
+    )
+    allow_from_namespaces: list[Name] = Field(
+        [],
+        description="Namespaces whose pods may connect to this namespace (e.g. the ingress "
+        "controller's).",
+    )
+
+
+class AccessConfig(ConfigModel):
+    """Private access to the cluster API and the namespace baseline."""
+
+    tailscale: TailscaleConfig = Field(
+        TailscaleConfig(), description="Tailscale API server proxy (EKS and existing clusters)."
+    )
+    namespaces: list[AppNamespaceConfig] = Field(
+        [], description="Application namespaces the platform creates with the baseline."
+    )
+
+
+# --- cross-key checks ----------------------------------------------------------------------
+
+
+def problems(cfg: StackConfig) -> list[tuple[str, str]]:
+    """Private access and namespace problems: (key path, message) pairs."""
+    found: list[tuple[str, str]] = []
+    tailscale = cfg.access.tailscale
+    if tailscale.enabled:
+        from_config = tailscale.oauth_client_id is not None or (
+            tailscale.oauth_client_secret is not None
+        )
+        if not from_config and tailscale.oauth_secret_key is None:
+            found.append(
+                (
+                    "access.tailscale",
+                    "Tailscale is enabled without OAuth credentials; set "
+                    "access.tailscale.oauthClientId and oauthClientSecret (with `pulumi "
+                    "config set --secret --path`), or oauthSecretKey to read them from the "
+                    "cloud secret manager",
+                )
+            )
+        if from_config and tailscale.oauth_secret_key is not None:
+            found.append(
+                (
+                    "access.tailscale.oauthSecretKey",
+                    "OAuth credentials are given both in config and as oauthSecretKey; "
+                    "keep one source",
+                )
+            )
+        elif from_config and (
+            tailscale.oauth_client_id is None or tailscale.oauth_client_secret is None
+        ):
+            found.append(
+                (
+                    "access.tailscale",
+                    "set both oauthClientId and oauthClientSecret (the secret with "
+                    "`pulumi config set --secret --path`)",
+                )
+            )
+        if tailscale.oauth_secret_key is not None and not cfg.has_cloud_secret_store():
+            found.append(
+                (
+                    "access.tailscale.oauthSecretKey",
+                    "reads the OAuth credentials from the cloud secret store, which this "
+                    "stack does not have; set oauthClientId and oauthClientSecret instead",
+                )
+            )
+        if tailscale.tailnet is None:
+            found.append(
+                (
+                    "access.tailscale.tailnet",
+                    "required when Tailscale is enabled: the tailnet DNS name from the "
+                    "admin console's DNS page, e.g. 'tail1234.ts.net'",
+                )
+            )
+    eks = cfg.cluster.eks
+    if eks is not None and not eks.public_access_cidrs and not tailscale.enabled:
+        found.append(
+            (
+                "cluster.eks.publicAccessCidrs",
+                "the API endpoint is private only (cluster.eks.publicAccessCidrs is empty) "
+                "and access.tailscale.enabled is false, so nothing outside the VPC can "
+                "reach the cluster API; enable access.tailscale or list the networks that "
+                "need the endpoint in cluster.eks.publicAccessCidrs",
+            )
+        )
+    names = [n.name for n in cfg.access.namespaces]
+    for dup in sorted({n for n in names if names.count(n) > 1}):
+        found.append(("access.namespaces", f"namespace '{dup}' is listed twice"))
+    return found

@@ -1,0 +1,512 @@
+"""The cluster (existing, EKS or GKE), its node pools, and their cross-key checks."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from itertools import combinations
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from components import versions
+from components.cluster import aws_instances
+from stacks.config.base import ConfigModel, Tier
+from stacks.types import Cidr, KubernetesVersion, Name, SecretValue
+
+if TYPE_CHECKING:
+    from stacks.config.stack import StackConfig
+
+
+class ExistingClusterConfig(ConfigModel):
+    """A cluster reached through a kubeconfig. With no source given, the provider uses
+    `$KUBECONFIG` or `~/.kube/config` and its current context."""
+
+    context: str | None = Field(None, description="Kubeconfig context, e.g. `kind-platform`.")
+    kubeconfig_path: str | None = Field(None, description="Path of a kubeconfig file.")
+    kubeconfig: SecretValue | None = Field(
+        None, description="Kubeconfig content (secret; `pulumi config set --secret`)."
+    )
+    zones: list[str] = Field([], description="Zones the nodes span, if known.")
+    database_storage_class: str = Field(
+        "standard",
+        description="StorageClass for database volumes; use one with `reclaimPolicy: Retain`.",
+    )
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ExistingClusterConfig:
+        if self.kubeconfig is not None and self.kubeconfig_path is not None:
+            raise ValueError("kubeconfig and kubeconfigPath are both set; keep one of them")
+        return self
+
+
+# GKE cluster names are at most 40 characters.
+_GKE_MAX_NAME = 40
+_AWS_REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
+_GCP_REGION_RE = re.compile(r"^[a-z]+-[a-z]+\d+$")
+
+
+def _check_zones(region: str, zones: list[str], example: str) -> list[str]:
+    if len(zones) < 2:
+        raise ValueError(
+            f"zones lists {len(zones)} zone(s); list at least two zones of {region}, e.g. {example}"
+        )
+    foreign = [z for z in zones if not z.startswith(region) or z == region]
+    if foreign:
+        raise ValueError(f"zones {foreign} are not zones of region {region}")
+    if len(set(zones)) != len(zones):
+        raise ValueError("zones lists a zone more than once")
+    return zones
+
+
+# The smallest VPC the EKS network plan can split into private and public subnets per zone.
+_EKS_SMALLEST_VPC = 22
+# Availability zones the EKS network plan has subnet room for.
+_EKS_MAX_ZONES = 6
+# Retention periods CloudWatch Logs accepts, in days.
+_LOG_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+    2922, 3288, 3653,
+)  # fmt: skip
+
+
+class EksNetworkConfig(ConfigModel):
+    """The VPC: created (give `vpcCidr`) or existing (give `vpcId` and subnet ids)."""
+
+    vpc_cidr: Cidr = Field(ipaddress.IPv4Network("10.0.0.0/16"), description="CIDR of a new VPC.")
+    service_cidr: Cidr = Field(
+        ipaddress.IPv4Network("172.20.0.0/16"),
+        description="Kubernetes Service CIDR; must not overlap the VPC.",
+    )
+    vpc_id: str | None = Field(None, description="Existing VPC id; skips creating a VPC.")
+    private_subnet_ids: list[str] = Field(
+        [],
+        description="Existing private subnet ids (one per zone) for nodes and the control "
+        "plane. Tag them `kubernetes.io/role/internal-elb: 1`.",
+    )
+    public_subnet_ids: list[str] = Field(
+        [],
+        description="Existing public subnet ids for internet-facing load balancers. Tag them "
+        "`kubernetes.io/role/elb: 1`.",
+    )
+    private_access_cidrs: list[Cidr] = Field(
+        [],
+        description="Networks (VPN, tailnet subnet router, CI runners; inside or routed to the "
+        "VPC) allowed to reach the private API endpoint on port 443. Default: the VPC CIDR "
+        "of a created VPC; none for an existing VPC.",
+    )
+
+    @field_validator("vpc_cidr")
+    @classmethod
+    def _vpc_size(cls, value: ipaddress.IPv4Network) -> ipaddress.IPv4Network:
+        if value.prefixlen > _EKS_SMALLEST_VPC or value.prefixlen < 16:
+            raise ValueError(
+                f"{value} is a /{value.prefixlen}; use a /16 to /{_EKS_SMALLEST_VPC} so every "
+                "zone gets a private node subnet (pods take VPC addresses) and a public subnet"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _existing_or_new(self) -> EksNetworkConfig:
+        if self.vpc_id and len(self.private_subnet_ids) < 2:
+            raise ValueError(
+                "vpcId is set but privateSubnetIds has fewer than two subnets; list the "
+                "private subnets (one per zone) the nodes should use"
+            )
+        if not self.vpc_id and (self.private_subnet_ids or self.public_subnet_ids):
+            raise ValueError("subnet ids are set without vpcId; set vpcId too")
+        return self
+
+
+class EksConfig(ConfigModel):
+    region: str = Field(description="AWS region, e.g. `eu-west-1`.")
+    zones: list[str] = Field(description="Availability zones (at least two; three recommended).")
+    network: EksNetworkConfig = Field(EksNetworkConfig(), description="VPC settings.")
+    public_access_cidrs: list[Cidr] = Field(
+        [],
+        description="CIDRs allowed to reach the public API endpoint. Empty: the endpoint is "
+        "private only. Not allowed in prod; never `0.0.0.0/0`.",
+    )
+    admin_principals: list[str] = Field(
+        [], description="IAM role/user ARNs granted cluster admin through access entries."
+    )
+    log_retention_days: int = Field(
+        90,
+        description="Retention of control-plane logs (`api`, `audit`, `authenticator`) in "
+        "CloudWatch, in days; one of the periods CloudWatch accepts (1, 3, 5, 7, 14, 30, 60, "
+        "90, 120, 150, 180, 365, ...).",
+    )
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _retention(cls, value: int) -> int:
+        if value not in _LOG_RETENTION_DAYS:
+            nearest = min(_LOG_RETENTION_DAYS, key=lambda d: abs(d - value))
+            raise ValueError(
+                f"CloudWatch Logs cannot keep logs for {value} days; use one of its periods, "
+                f"e.g. {nearest}"
+            )
+        return value
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        if not _AWS_REGION_RE.match(value):
+            raise ValueError(
+                f"'{value}' is not an AWS region; use a region code such as 'eu-west-1'"
+            )
+        return value
+
+    @field_validator("zones")
+    @classmethod
+    def _zones(cls, value: list[str], info) -> list[str]:
+        region = info.data.get("region")
+        if region is None:
+            return value
+        if len(value) > _EKS_MAX_ZONES:
+            raise ValueError(
+                f"zones lists {len(value)} zones; list at most {_EKS_MAX_ZONES} (three is usual)"
+            )
+        return _check_zones(region, value, f"['{region}a', '{region}b', '{region}c']")
+
+    @field_validator("admin_principals")
+    @classmethod
+    def _arns(cls, value: list[str]) -> list[str]:
+        bad = [v for v in value if not re.match(r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/", v)]
+        if bad:
+            raise ValueError(
+                f"{bad} are not IAM role or user ARNs; use 'arn:aws:iam::<account>:role/<name>'"
+            )
+        return value
+
+
+class GkeNetworkConfig(ConfigModel):
+    """The VPC network: created (CIDRs below) or existing (give `network` and `subnetwork`)."""
+
+    node_cidr: Cidr = Field(ipaddress.IPv4Network("10.0.0.0/20"), description="Node subnet.")
+    pod_cidr: Cidr = Field(
+        ipaddress.IPv4Network("10.16.0.0/14"), description="Secondary range for pods."
+    )
+    service_cidr: Cidr = Field(
+        ipaddress.IPv4Network("10.20.0.0/20"), description="Secondary range for Services."
+    )
+    network: str | None = Field(None, description="Existing VPC network self-link or name.")
+    subnetwork: str | None = Field(None, description="Existing subnetwork self-link or name.")
+    pod_range_name: str | None = Field(None, description="Existing pod secondary range name.")
+    service_range_name: str | None = Field(
+        None, description="Existing Service secondary range name."
+    )
+
+    @model_validator(mode="after")
+    def _existing_complete(self) -> GkeNetworkConfig:
+        existing = [self.network, self.subnetwork, self.pod_range_name, self.service_range_name]
+        if any(existing) and not all(existing):
+            raise ValueError(
+                "an existing network needs network, subnetwork, podRangeName and "
+                "serviceRangeName together"
+            )
+        return self
+
+
+class GkeConfig(ConfigModel):
+    project: str = Field(description="Google Cloud project id.")
+    region: str = Field(description="Region of the regional cluster, e.g. `europe-west1`.")
+    zones: list[str] = Field(description="Zones for nodes (at least two).")
+    network: GkeNetworkConfig = Field(GkeNetworkConfig(), description="Network settings.")
+    authorized_networks: list[Cidr] = Field(
+        [],
+        description="CIDRs allowed to use the IP-based endpoint. Empty: IP endpoints are off "
+        "and the DNS-based endpoint (IAM-gated) is the only way in.",
+    )
+    release_channel: Literal["RAPID", "REGULAR", "STABLE"] = Field(
+        "REGULAR",
+        description="GKE release channel; GKE upgrades the control plane and nodes within it "
+        "(`kubernetesVersion` is the minimum).",
+    )
+    database_disk_type: Literal["pd-balanced", "pd-ssd"] = Field(
+        "pd-balanced",
+        description="Persistent Disk type of the database StorageClass (`database-retain`).",
+    )
+    secrets_key_rotation_days: int = Field(
+        90, ge=1, le=36500, description="Rotation period of the KMS key that encrypts Secrets."
+    )
+    enable_services: bool = Field(
+        True,
+        description="Enable the Google APIs the cluster needs (compute, container, cloudkms, "
+        "iam) in the project; they stay enabled on destroy.",
+    )
+
+    @field_validator("project")
+    @classmethod
+    def _project(cls, value: str) -> str:
+        if not re.match(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$", value):
+            raise ValueError(
+                f"'{value}' is not a Google Cloud project id; use the 6-30 character id "
+                "(lowercase letters, digits, hyphens), not the project name or number"
+            )
+        return value
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        if not _GCP_REGION_RE.match(value):
+            raise ValueError(
+                f"'{value}' is not a Google Cloud region; use a region such as 'europe-west1'"
+            )
+        return value
+
+    @field_validator("zones")
+    @classmethod
+    def _zones(cls, value: list[str], info) -> list[str]:
+        region = info.data.get("region")
+        if region is None:
+            return value
+        return _check_zones(region, value, f"['{region}-b', '{region}-c', '{region}-d']")
+
+
+class ClusterConfig(ConfigModel):
+    kind: Literal["existing", "eks", "gke"] = Field(
+        description="Where the platform runs: `existing` (a kubeconfig), `eks` or `gke`."
+    )
+    name: Name | None = Field(None, description="Cluster name. Default: `platform-<stack>`.")
+    kubernetes_version: KubernetesVersion = Field(
+        versions.KUBERNETES_DEFAULT,
+        description=f"Kubernetes minor version ({versions.KUBERNETES_MIN}-"
+        f"{versions.KUBERNETES_MAX}).",
+    )
+    protect: bool | None = Field(
+        None, description="Protect the cluster from deletion. Default: the tier's."
+    )
+    existing: ExistingClusterConfig | None = Field(None, description="For kind `existing`.")
+    eks: EksConfig | None = Field(None, description="For kind `eks`.")
+    gke: GkeConfig | None = Field(None, description="For kind `gke`.")
+
+    @model_validator(mode="after")
+    def _section_matches_kind(self) -> ClusterConfig:
+        if getattr(self, self.kind) is None and self.kind != "existing":
+            raise ValueError(f"kind is '{self.kind}' but the '{self.kind}' section is missing")
+        others = [k for k in ("existing", "eks", "gke") if k != self.kind and getattr(self, k)]
+        if others:
+            raise ValueError(
+                f"kind is '{self.kind}' but sections {others} are set; remove them or change kind"
+            )
+        return self
+
+    @property
+    def existing_or_default(self) -> ExistingClusterConfig:
+        return self.existing or ExistingClusterConfig()
+
+
+# --- node pools ----------------------------------------------------------------------------
+
+
+class Taint(ConfigModel):
+    key: str = Field(description="Taint key.")
+    value: str = Field("", description="Taint value.")
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] = Field(
+        description="Taint effect."
+    )
+
+
+class NodePoolConfig(ConfigModel):
+    name: Name = Field(description="Pool name, unique in the stack.")
+    instance_types: list[str] = Field(
+        min_length=1,
+        description="Instance (EKS) or machine (GKE, exactly one) types, e.g. `m7i.large`.",
+    )
+    capacity: Literal["on-demand", "spot"] = Field("on-demand", description="Capacity type.")
+    min_size: int = Field(1, ge=0, description="Minimum node count.")
+    max_size: int = Field(3, ge=1, description="Maximum node count.")
+    desired_size: int | None = Field(
+        None,
+        description="Node count at creation; afterwards the autoscaler owns it. Default: min.",
+    )
+    disk_size_gb: int = Field(50, ge=20, description="Root volume size in GiB.")
+    labels: dict[str, str] = Field({}, description="Kubernetes node labels.")
+    taints: list[Taint] = Field([], description="Kubernetes node taints.")
+
+    @model_validator(mode="after")
+    def _bounds(self) -> NodePoolConfig:
+        if self.min_size > self.max_size:
+            raise ValueError(
+                f"minSize ({self.min_size}) is greater than maxSize ({self.max_size}); "
+                "lower minSize or raise maxSize"
+            )
+        desired = self.desired_size
+        if desired is not None and not self.min_size <= desired <= self.max_size:
+            raise ValueError(
+                f"desiredSize ({desired}) is outside minSize..maxSize "
+                f"({self.min_size}..{self.max_size}); pick a value in that range"
+            )
+        return self
+
+    @property
+    def initial_size(self) -> int:
+        return self.desired_size if self.desired_size is not None else max(self.min_size, 1)
+
+
+# --- cross-key checks ----------------------------------------------------------------------
+
+
+def problems(cfg: StackConfig) -> list[tuple[str, str]]:
+    """Cluster, node pool, EKS, GKE and network problems: (key path, message) pairs."""
+    return [*_cluster_problems(cfg), *_network_problems(cfg)]
+
+
+def _cluster_problems(cfg: StackConfig) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    cluster = cfg.cluster
+    if cluster.kind == "existing" and cfg.node_pools:
+        found.append(
+            (
+                "nodePools",
+                "node pools are set but the cluster is an existing one, whose nodes the "
+                "platform does not manage; remove platform:nodePools",
+            )
+        )
+    if cluster.kind != "existing" and not cfg.node_pools:
+        found.append(("nodePools", f"a {cluster.kind} cluster needs at least one node pool"))
+    names = [p.name for p in cfg.node_pools]
+    for dup in sorted({n for n in names if names.count(n) > 1}):
+        found.append(("nodePools", f"node pool name '{dup}' is used more than once"))
+    found.extend(_eks_problems(cfg))
+    found.extend(_gke_problems(cfg))
+    return found
+
+
+def _eks_problems(cfg: StackConfig) -> list[tuple[str, str]]:
+    eks = cfg.cluster.eks
+    if cfg.cluster.kind != "eks" or eks is None:
+        return []
+    found: list[tuple[str, str]] = []
+    version = cfg.cluster.kubernetes_version
+    if version not in versions.EKS_ADDONS_BY_MINOR:
+        pinned = ", ".join(sorted(versions.EKS_ADDONS_BY_MINOR))
+        found.append(
+            (
+                "cluster.kubernetesVersion",
+                f"EKS add-on versions are pinned for Kubernetes {pinned}, not {version}; "
+                "pick one of those",
+            )
+        )
+    if not cfg.eks_creator_admin and not eks.admin_principals:
+        found.append(
+            (
+                "cluster.eks.adminPrincipals",
+                f"a {cfg.tier.value} cluster gives its creator no implicit admin, so "
+                "nobody (not even `pulumi up`) could reach the API; list the IAM role ARNs "
+                "of the deployer and the operators",
+            )
+        )
+    for i, pool in enumerate(cfg.node_pools):
+        arches = aws_instances.architectures(pool.instance_types)
+        if len(arches) > 1:
+            found.append(
+                (
+                    f"nodePools[{i}].instanceTypes",
+                    f"{pool.instance_types} mix {' and '.join(sorted(arches))} instance "
+                    "types, which need different node images; put them in separate pools",
+                )
+            )
+    return found
+
+
+def _gke_problems(cfg: StackConfig) -> list[tuple[str, str]]:
+    gke = cfg.cluster.gke
+    if cfg.cluster.kind != "gke" or gke is None:
+        return []
+    found: list[tuple[str, str]] = []
+    if cfg.cluster.name is not None and len(cfg.cluster.name) > _GKE_MAX_NAME:
+        found.append(
+            (
+                "cluster.name",
+                f"GKE cluster names have at most {_GKE_MAX_NAME} characters; "
+                f"'{cfg.cluster.name}' has {len(cfg.cluster.name)}, shorten it",
+            )
+        )
+    for i, pool in enumerate(cfg.node_pools):
+        if len(pool.instance_types) > 1:
+            found.append(
+                (
+                    f"nodePools[{i}].instanceTypes",
+                    f"a GKE node pool takes exactly one machine type, but "
+                    f"{len(pool.instance_types)} are listed {pool.instance_types}; keep "
+                    "one, or make one pool per machine type",
+                )
+            )
+        found.extend(
+            (
+                f"nodePools[{i}].instanceTypes",
+                f"'{t}' is an EC2 instance type; GKE takes a Compute Engine machine type "
+                "such as 'e2-standard-4'",
+            )
+            for t in pool.instance_types
+            if "." in t
+        )
+        started = -(-pool.initial_size // len(gke.zones)) * len(gke.zones)
+        if started > pool.max_size:
+            found.append(
+                (
+                    f"nodePools[{i}]",
+                    f"GKE starts the same number of nodes in each of the {len(gke.zones)} "
+                    f"zones, so this pool starts with {started} nodes, above maxSize "
+                    f"({pool.max_size}); raise maxSize to at least {started} or list "
+                    "fewer zones",
+                )
+            )
+    if cfg.tier is Tier.prod:
+        found.extend(
+            (
+                f"cluster.gke.authorizedNetworks[{i}]",
+                f"{cidr} is a public range, which would open an IP endpoint of a prod "
+                "cluster to the internet; reach prod through the DNS-based endpoint, or "
+                "list only private ranges (VPN, peered networks)",
+            )
+            for i, cidr in enumerate(gke.authorized_networks)
+            if cidr.is_global
+        )
+    return found
+
+
+def _network_problems(cfg: StackConfig) -> list[tuple[str, str]]:
+    cluster = cfg.cluster
+    found: list[tuple[str, str]] = []
+    ranges: dict[str, ipaddress.IPv4Network] = {}
+    endpoint_cidrs: dict[str, list[ipaddress.IPv4Network]] = {}
+    if cluster.eks is not None:
+        net = cluster.eks.network
+        if not net.vpc_id:
+            ranges["cluster.eks.network.vpcCidr"] = net.vpc_cidr
+        ranges["cluster.eks.network.serviceCidr"] = net.service_cidr
+        endpoint_cidrs["cluster.eks.publicAccessCidrs"] = cluster.eks.public_access_cidrs
+        if cfg.tier is Tier.prod and cluster.eks.public_access_cidrs:
+            found.append(
+                (
+                    "cluster.eks.publicAccessCidrs",
+                    "prod clusters keep the API endpoint private; remove "
+                    "publicAccessCidrs and reach the API through the private access path",
+                )
+            )
+    if cluster.gke is not None:
+        net = cluster.gke.network
+        if not net.network:
+            ranges["cluster.gke.network.nodeCidr"] = net.node_cidr
+            ranges["cluster.gke.network.podCidr"] = net.pod_cidr
+            ranges["cluster.gke.network.serviceCidr"] = net.service_cidr
+        endpoint_cidrs["cluster.gke.authorizedNetworks"] = cluster.gke.authorized_networks
+    for path, cidrs in endpoint_cidrs.items():
+        found.extend(
+            (
+                f"{path}[{i}]",
+                f"{cidr} opens the API endpoint to the whole internet; list only the "
+                "networks that need it, or leave the list empty",
+            )
+            for i, cidr in enumerate(cidrs)
+            if cidr.prefixlen == 0
+        )
+    found.extend(
+        (b, f"{ranges[b]} overlaps {a} ({ranges[a]}); pick ranges that do not overlap")
+        for a, b in combinations(ranges, 2)
+        if ranges[a].overlaps(ranges[b])
+    )
+    return found

@@ -1,0 +1,477 @@
+"""Postgres clusters (CloudNativePG): their models, value checks and cross-key checks."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import BeforeValidator, Field, WithJsonSchema, field_validator, model_validator
+
+from components import versions
+from stacks.config.base import ConfigModel, Tier
+from stacks.types import Name, SecretValue
+
+if TYPE_CHECKING:
+    from stacks.config.stack import StackConfig
+
+_PG_IDENTIFIER_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+_STORAGE_SIZE_RE = re.compile(r"^[1-9][0-9]*(Mi|Gi|Ti)$")
+_MEMORY_RE = re.compile(r"^[1-9][0-9]*(Mi|Gi)$")
+_CPU_RE = re.compile(r"^([1-9][0-9]*m|[0-9]+(\.[0-9]+)?)$")
+_RETENTION_RE = re.compile(r"^[1-9][0-9]*[dwm]$")
+_CRON_DESCRIPTORS = {
+    "@yearly",
+    "@annually",
+    "@monthly",
+    "@weekly",
+    "@daily",
+    "@midnight",
+    "@hourly",
+}
+_S3_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_BACKUP_PATH_RE = re.compile(r"^(s3|gs)://(?P<bucket>[a-z0-9][a-z0-9._-]{1,221}[a-z0-9])(/\S*)?$")
+# Roles CloudNativePG itself manages; declaring them would fight the operator.
+_RESERVED_ROLES = {"postgres", "streaming_replica"}
+
+
+def _pg_identifier(value: Any) -> str:
+    if not isinstance(value, str) or not _PG_IDENTIFIER_RE.match(value):
+        raise ValueError(
+            f"{value!r} is not a Postgres name the platform accepts; use at most 63 lowercase "
+            "letters, digits and underscores, starting with a letter"
+        )
+    return value
+
+
+def _storage_size(value: Any) -> str:
+    if not isinstance(value, str) or not _STORAGE_SIZE_RE.match(value):
+        raise ValueError(
+            f"{value!r} is not a storage size; write a Kubernetes quantity in Mi, Gi or Ti, "
+            "such as '20Gi'"
+        )
+    return value
+
+
+def _memory(value: Any) -> str:
+    if not isinstance(value, str) or not _MEMORY_RE.match(value):
+        raise ValueError(
+            f"{value!r} is not a memory size; write a Kubernetes quantity in Mi or Gi, "
+            "such as '2Gi'"
+        )
+    return value
+
+
+def _cpu(value: Any) -> str:
+    text = str(value)
+    if not _CPU_RE.match(text) or text in {"0", "0.0"}:
+        raise ValueError(
+            f"{value!r} is not a CPU amount; write cores ('2', '0.5') or millicores ('500m')"
+        )
+    return text
+
+
+def _backup_schedule(value: Any) -> str:
+    text = str(value).strip()
+    if text in _CRON_DESCRIPTORS or text.startswith("@every "):
+        return text
+    fields = text.split()
+    if len(fields) != 6:
+        raise ValueError(
+            f"'{text}' has {len(fields)} fields; a backup schedule has six, seconds first "
+            "(second minute hour day-of-month month day-of-week), such as '0 0 2 * * *'"
+        )
+    return text
+
+
+def _retention(value: Any) -> str:
+    if not isinstance(value, str) or not _RETENTION_RE.match(value):
+        raise ValueError(
+            f"{value!r} is not a retention period; write a number and d, w or m "
+            "(days, weeks, months), such as '30d'"
+        )
+    return value
+
+
+def _timestamp(value: Any) -> str:
+    text = value.isoformat() if isinstance(value, datetime) else str(value)
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.tzinfo is None or "T" not in text.upper():
+        raise ValueError(
+            f"'{text}' is not an RFC 3339 timestamp; write date, time and offset in quotes, "
+            "such as '2026-09-30T14:05:00Z'"
+        )
+    return text
+
+
+PgIdentifier = Annotated[str, BeforeValidator(_pg_identifier), WithJsonSchema({"type": "string"})]
+StorageSize = Annotated[str, BeforeValidator(_storage_size), WithJsonSchema({"type": "string"})]
+MemorySize = Annotated[str, BeforeValidator(_memory), WithJsonSchema({"type": "string"})]
+CpuAmount = Annotated[str, BeforeValidator(_cpu), WithJsonSchema({"type": "string"})]
+BackupSchedule = Annotated[
+    str, BeforeValidator(_backup_schedule), WithJsonSchema({"type": "string"})
+]
+Retention = Annotated[str, BeforeValidator(_retention), WithJsonSchema({"type": "string"})]
+Timestamp = Annotated[str, BeforeValidator(_timestamp), WithJsonSchema({"type": "string"})]
+
+
+class PostgresStorageConfig(ConfigModel):
+    """Volumes of each instance, on the cluster's retain-policy database StorageClass."""
+
+    size: StorageSize = Field("20Gi", description="Data volume size, e.g. `20Gi`.")
+    wal_size: StorageSize = Field(
+        "5Gi", description="Separate WAL volume size, so a full WAL disk never fills the data."
+    )
+
+
+class PostgresResourcesConfig(ConfigModel):
+    """Resources of each Postgres instance; memory is also the limit (no overcommit)."""
+
+    cpu: CpuAmount = Field("500m", description="CPU request, e.g. `500m` or `2`.")
+    memory: MemorySize = Field("1Gi", description="Memory request and limit, e.g. `2Gi`.")
+
+
+class PostgresRoleConfig(ConfigModel):
+    """A role managed in the cluster; its password is generated and kept in the Kubernetes
+    Secret `<cluster>-role-<name>` (type basic-auth)."""
+
+    name: PgIdentifier = Field(description="Role name.")
+    login: bool = Field(True, description="Whether the role can log in.")
+    createdb: bool = Field(False, description="Whether the role can create databases.")
+    connection_limit: int = Field(-1, ge=-1, description="Connection limit; -1 is unlimited.")
+    in_roles: list[PgIdentifier] = Field([], description="Roles this role is a member of.")
+
+
+class PostgresDatabaseConfig(ConfigModel):
+    """An extra database, created declaratively (a `Database` resource) and retained in
+    Postgres when removed from config."""
+
+    name: PgIdentifier = Field(description="Database name.")
+    owner: PgIdentifier = Field(
+        description="Owning role: the bootstrap owner or one of the cluster's `roles`."
+    )
+
+
+class S3EndpointConfig(ConfigModel):
+    """An S3-compatible object store (MinIO, Ceph, a cloud bucket with keys), for backups from
+    an existing cluster, which has no cloud workload identity."""
+
+    url: str = Field(description="Endpoint URL, e.g. `https://minio.example.com:9000`.")
+    bucket: str = Field(description="Bucket name; backups go under `<stack>/<cluster>/` in it.")
+    # Optional in the type only so the secret marker survives validation; both are required.
+    access_key_id: SecretValue | None = Field(None, description="Access key id (secret).")
+    secret_access_key: SecretValue | None = Field(None, description="Secret access key (secret).")
+
+    @model_validator(mode="after")
+    def _keys(self) -> S3EndpointConfig:
+        if self.access_key_id is None or self.secret_access_key is None:
+            raise ValueError(
+                "an endpoint needs both accessKeyId and secretAccessKey; store each with "
+                "`pulumi config set --secret --path`"
+            )
+        return self
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if not re.match(r"^https?://[^\s/]+(/\S*)?$", value):
+            raise ValueError(
+                f"'{value}' is not an endpoint URL; write e.g. 'https://s3.example.com'"
+            )
+        return value
+
+    @field_validator("bucket")
+    @classmethod
+    def _bucket(cls, value: str) -> str:
+        if not _S3_BUCKET_RE.match(value):
+            raise ValueError(
+                f"'{value}' is not a bucket name; use 3-63 lowercase letters, digits, dots and "
+                "hyphens"
+            )
+        return value
+
+
+class PostgresBackupConfig(ConfigModel):
+    """Continuous backup (WAL archive plus scheduled base backups) through the Barman Cloud
+    plugin: to a bucket per cluster on EKS and GKE, to `endpoint` on an existing cluster."""
+
+    enabled: bool | None = Field(
+        None, description="Back up this cluster. Default: the tier's (off in dev, on otherwise)."
+    )
+    schedule: BackupSchedule = Field(
+        "0 0 2 * * *",
+        description="Base backup schedule: six cron fields, seconds first. Default: 02:00 daily.",
+    )
+    retention: Retention = Field(
+        "30d", description="How far back a restore can go: `<n>d`, `<n>w` or `<n>m`."
+    )
+    endpoint: S3EndpointConfig | None = Field(
+        None, description="Existing clusters only: the S3-compatible store to back up to."
+    )
+
+
+class PostgresRestoreConfig(ConfigModel):
+    """Create this cluster from another cluster's backups, optionally up to a point in time.
+    Read only when the cluster is first created."""
+
+    source: Name | None = Field(
+        None, description="Name of the cluster whose backups to restore (its server name)."
+    )
+    backup_path: str | None = Field(
+        None,
+        description="Where the source's backups are (`s3://bucket/<stack>/<cluster>` or "
+        "`gs://...`). Default: the backup path of cluster `source` in this stack.",
+    )
+    target_time: Timestamp | None = Field(
+        None,
+        description="Recover up to this RFC 3339 time (e.g. `2026-09-30T14:05:00Z`). Default: "
+        "the end of the archive.",
+    )
+
+    @field_validator("backup_path")
+    @classmethod
+    def _backup_path(cls, value: str | None) -> str | None:
+        if value is not None and not _BACKUP_PATH_RE.match(value):
+            raise ValueError(
+                f"'{value}' is not a backup path; write s3://<bucket>/<path> or gs://<bucket>/<path>"
+            )
+        return value
+
+    @property
+    def backup_bucket(self) -> str | None:
+        match = _BACKUP_PATH_RE.match(self.backup_path or "")
+        return match["bucket"] if match else None
+
+
+class DatabaseConfig(ConfigModel):
+    """One Postgres cluster (CloudNativePG). The application connects with the Secret
+    `<name>-app` in the cluster's namespace (keys `uri`, `host`, `username`, `password`, ...)."""
+
+    name: Name = Field(
+        description="Postgres cluster name, unique in the stack. Never change it: it names "
+        "every resource of the cluster."
+    )
+    namespace: Name | None = Field(None, description="Namespace of the cluster. Default: `name`.")
+    create_namespace: bool = Field(
+        True, description="Create the namespace; set false when it already exists."
+    )
+    postgres_version: int = Field(
+        versions.POSTGRES_DEFAULT_MAJOR,
+        description="Postgres major version: "
+        f"{', '.join(str(v) for v in versions.POSTGRES_IMAGES)} (image pinned per major).",
+    )
+    instances: int | None = Field(
+        None,
+        ge=1,
+        description="Instances (one primary, the rest replicas). Default: the tier's "
+        "(dev 1, staging 2, prod 3).",
+    )
+    allow_fewer_instances_in_prod: bool = Field(
+        False,
+        description="Accept fewer than three instances in prod (a zone outage can then stop "
+        "the database).",
+    )
+    anti_affinity: Literal["required", "preferred"] | None = Field(
+        None,
+        description="Spread instances across zones strictly (`required`) or best effort. "
+        "Default: required in prod, preferred elsewhere.",
+    )
+    storage: PostgresStorageConfig = Field(PostgresStorageConfig(), description="Volumes.")
+    resources: PostgresResourcesConfig = Field(
+        PostgresResourcesConfig(), description="Per-instance resources."
+    )
+    database: PgIdentifier = Field("app", description="Database created at bootstrap.")
+    owner: PgIdentifier | None = Field(
+        None, description="Owner of the bootstrap database. Default: `database`."
+    )
+    databases: list[PostgresDatabaseConfig] = Field([], description="Extra databases.")
+    roles: list[PostgresRoleConfig] = Field([], description="Extra roles with generated passwords.")
+    backups: PostgresBackupConfig = Field(PostgresBackupConfig(), description="Backups.")
+    restore: PostgresRestoreConfig | None = Field(
+        None, description="Create the cluster from another cluster's backups."
+    )
+    monitoring: bool = Field(
+        False,
+        description="Create a PodMonitor; needs the prometheus-operator CRDs in the cluster.",
+    )
+
+    @field_validator("postgres_version", mode="before")
+    @classmethod
+    def _major(cls, value: Any) -> int:
+        supported = ", ".join(str(v) for v in versions.POSTGRES_IMAGES)
+        try:
+            major = int(str(value))
+        except ValueError:
+            major = None
+        if major not in versions.POSTGRES_IMAGES:
+            raise ValueError(
+                f"Postgres {value} is not supported; use one of {supported} (the majors with "
+                "a pinned image)"
+            )
+        return major
+
+    @property
+    def namespace_or_default(self) -> str:
+        return self.namespace or self.name
+
+    @property
+    def owner_or_default(self) -> str:
+        return self.owner or self.database
+
+
+# --- cross-key checks ----------------------------------------------------------------------
+
+
+def problems(cfg: StackConfig) -> list[tuple[str, str]]:
+    """Postgres problems: (key path, message) pairs."""
+    found: list[tuple[str, str]] = []
+    names = [db.name for db in cfg.databases]
+    found.extend(
+        (
+            "databases",
+            f"database cluster name '{dup}' is used more than once; names must be unique",
+        )
+        for dup in sorted({n for n in names if names.count(n) > 1})
+    )
+    by_name = {db.name: db for db in cfg.databases}
+    existing = cfg.cluster.kind == "existing"
+    zones = _zones(cfg)
+    for i, db in enumerate(cfg.databases):
+        key = f"databases[{i}]"
+        instances = cfg.postgres_instances(db)
+        if cfg.tier is Tier.prod and instances < 3 and not db.allow_fewer_instances_in_prod:
+            found.append(
+                (
+                    f"{key}.instances",
+                    f"prod runs at least three Postgres instances, one per zone, so losing a "
+                    f"zone keeps the database up; {instances} is set. Raise instances to 3, or "
+                    "set allowFewerInstancesInProd: true to accept the risk",
+                )
+            )
+        if cfg.postgres_anti_affinity(db) == "required" and zones and instances > len(zones):
+            found.append(
+                (
+                    f"{key}.instances",
+                    f"{instances} instances need {instances} zones with required "
+                    f"anti-affinity, but the cluster spans {len(zones)}; lower instances "
+                    "or set antiAffinity: preferred",
+                )
+            )
+        found.extend(_name_problems(key, db))
+        if cfg.postgres_backups(db) and existing and db.backups.endpoint is None:
+            found.append(
+                (
+                    f"{key}.backups",
+                    "backups are enabled but an existing cluster has no cloud bucket; set "
+                    "backups.endpoint (url, bucket, and accessKeyId and secretAccessKey as "
+                    "secrets) or set backups.enabled: false",
+                )
+            )
+        if not existing and db.backups.endpoint is not None:
+            found.append(
+                (
+                    f"{key}.backups.endpoint",
+                    f"on a {cfg.cluster.kind} cluster backups go to a bucket the platform "
+                    "creates, reached through workload identity; remove backups.endpoint",
+                )
+            )
+        if db.restore is not None:
+            found.extend(_restore_problems(cfg, key, db, by_name, existing))
+    return found
+
+
+def _zones(cfg: StackConfig) -> list[str]:
+    cluster = cfg.cluster
+    section = cluster.eks or cluster.gke
+    if section is not None:
+        return list(section.zones)
+    return list(cluster.existing_or_default.zones)
+
+
+def _name_problems(key: str, db: DatabaseConfig) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    databases = [db.database, *(d.name for d in db.databases)]
+    found.extend(
+        (
+            f"{key}.databases",
+            f"database '{dup}' is defined more than once in cluster '{db.name}' (the "
+            f"bootstrap database is '{db.database}'); give each database its own name",
+        )
+        for dup in sorted({n for n in databases if databases.count(n) > 1})
+    )
+    roles = [r.name for r in db.roles]
+    found.extend(
+        (f"{key}.roles", f"role '{dup}' is defined more than once in cluster '{db.name}'")
+        for dup in sorted({n for n in roles if roles.count(n) > 1})
+    )
+    owner = db.owner_or_default
+    for j, role in enumerate(db.roles):
+        if role.name == owner or role.name in _RESERVED_ROLES:
+            found.append(
+                (
+                    f"{key}.roles[{j}].name",
+                    f"role '{role.name}' is managed by CloudNativePG (the bootstrap owner's "
+                    f"credentials are in the Secret '{db.name}-app'); remove it from roles",
+                )
+            )
+    known = {owner, *roles}
+    for j, extra in enumerate(db.databases):
+        if extra.owner not in known:
+            found.append(
+                (
+                    f"{key}.databases[{j}].owner",
+                    f"owner '{extra.owner}' is neither the bootstrap owner '{owner}' nor one "
+                    "of the cluster's roles; add it to roles or pick one of those",
+                )
+            )
+    return found
+
+
+def _restore_problems(
+    cfg: StackConfig,
+    key: str,
+    db: DatabaseConfig,
+    by_name: dict[str, DatabaseConfig],
+    existing: bool,
+) -> list[tuple[str, str]]:
+    restore = db.restore
+    assert restore is not None
+    if restore.source is None:
+        return [
+            (
+                f"{key}.restore.source",
+                "restore has no source; set restore.source to the name of the cluster whose "
+                "backups to restore",
+            )
+        ]
+    if restore.source == db.name:
+        return [
+            (
+                f"{key}.restore.source",
+                f"cluster '{db.name}' cannot restore from its own name: its new backups would "
+                "collide with the archive it restores from; restore into a new cluster name",
+            )
+        ]
+    source = by_name.get(restore.source)
+    if restore.backup_path is None and (source is None or not cfg.postgres_backups(source)):
+        return [
+            (
+                f"{key}.restore",
+                f"'{restore.source}' is not a cluster of this stack with backups; set "
+                "restore.backupPath to where its backups are",
+            )
+        ]
+    if existing:
+        store = source.backups.endpoint if source and restore.backup_path is None else None
+        if store is None and db.backups.endpoint is None:
+            return [
+                (
+                    f"{key}.restore",
+                    "restoring on an existing cluster reads the backups with S3 credentials; "
+                    "set backups.endpoint on this cluster (its url and keys are used)",
+                )
+            ]
+    return []

@@ -1,0 +1,111 @@
+"""StackConfig: every top-level key of a stack file, the tier-derived settings, and the
+cross-key checks of all areas."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from stacks.config.access import AccessConfig
+from stacks.config.access import problems as access_problems
+from stacks.config.base import PROJECT, TIER_DEFAULTS, ConfigModel, Tier, TierDefaults
+from stacks.config.cluster import ClusterConfig, NodePoolConfig
+from stacks.config.cluster import problems as cluster_problems
+from stacks.config.databases import DatabaseConfig
+from stacks.config.databases import problems as database_problems
+from stacks.config.secrets import SecretsConfig
+from stacks.config.secrets import problems as secrets_problems
+from stacks.config.traffic import CertificatesConfig, DnsConfig, IngressConfig
+from stacks.config.traffic import problems as traffic_problems
+
+
+class StackConfig(ConfigModel):
+    """Everything a stack file says, under the `platform:` namespace."""
+
+    tier: Tier = Field(description="`dev`, `staging` or `prod`; decides the defaults below.")
+    protect: bool | None = Field(
+        None,
+        description="Protect stateful resources (clusters, keys, buckets, databases) from "
+        "deletion. Default: off in dev, on in staging and prod.",
+    )
+    high_availability: bool | None = Field(
+        None,
+        description="Run platform services with replicas spread across zones. Default: on "
+        "in prod only.",
+    )
+    cluster: ClusterConfig = Field(description="The Kubernetes cluster.")
+    node_pools: list[NodePoolConfig] = Field([], description="Node pools (EKS and GKE only).")
+    ingress: IngressConfig = Field(IngressConfig(), description="Ingress settings.")
+    certificates: CertificatesConfig = Field(
+        CertificatesConfig(), description="Certificate settings."
+    )
+    dns: DnsConfig = Field(DnsConfig(), description="DNS settings.")
+    databases: list[DatabaseConfig] = Field([], description="Postgres clusters.")
+    secrets: SecretsConfig = Field(SecretsConfig(), description="Secret management.")
+    access: AccessConfig = Field(AccessConfig(), description="Private access and baseline.")
+
+    @property
+    def defaults(self) -> TierDefaults:
+        return TIER_DEFAULTS[self.tier]
+
+    @property
+    def protect_stateful(self) -> bool:
+        return self.defaults.protect if self.protect is None else self.protect
+
+    @property
+    def ha(self) -> bool:
+        if self.high_availability is None:
+            return self.defaults.high_availability
+        return self.high_availability
+
+    def cluster_name(self, stack: str) -> str:
+        return self.cluster.name or f"{PROJECT}-{stack}"
+
+    def problems(self) -> list[tuple[str, str]]:
+        """Checks across keys: (key path, message) pairs; empty when the stack is sound."""
+        return [
+            *cluster_problems(self),
+            *traffic_problems(self),
+            *database_problems(self),
+            *secrets_problems(self),
+            *access_problems(self),
+        ]
+
+    @property
+    def eks_creator_admin(self) -> bool:
+        """Whether the identity that creates an EKS cluster keeps implicit admin: not in prod,
+        where only the access entries of `adminPrincipals` grant access."""
+        return self.tier is not Tier.prod
+
+    def postgres_instances(self, db: DatabaseConfig) -> int:
+        return db.instances if db.instances is not None else self.defaults.postgres_instances
+
+    def postgres_backups(self, db: DatabaseConfig) -> bool:
+        enabled = db.backups.enabled
+        return self.defaults.backups if enabled is None else enabled
+
+    def postgres_anti_affinity(self, db: DatabaseConfig) -> str:
+        if db.anti_affinity is not None:
+            return db.anti_affinity
+        return "required" if self.tier is Tier.prod else "preferred"
+
+    def has_cloud_secret_store(self) -> bool:
+        """Whether External Secrets gets a store backed by a cloud secret manager."""
+        secrets = self.secrets
+        if not secrets.enabled:
+            return False
+        if self.cluster.kind == "existing":
+            return secrets.store is not None and secrets.store.has_credentials
+        return True
+
+    def secret_store_cloud(self) -> Literal["aws", "gcp"] | None:
+        """The cloud whose secret manager the store reads, if any."""
+        kind = self.cluster.kind
+        if kind == "existing":
+            return self.secrets.store.provider if self.secrets.store is not None else None
+        return "aws" if kind == "eks" else "gcp"
+
+    def sops_enabled(self) -> bool:
+        sops = self.secrets.sops
+        return self.cluster.kind != "existing" if sops.enabled is None else sops.enabled
