@@ -120,21 +120,17 @@ class BackupBucket(pulumi.ComponentResource):
             f"{name}-lifecycle",
             bucket=bucket.id,
             rules=[
-                aws.s3.BucketLifecycleConfigurationRuleArgs(
-                    id="expire-old-backups",
-                    status="Enabled",
-                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
+                _s3_rule(
+                    "expire-old-backups",
+                    aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
                         days=args.retention_days + args.expiry_margin_days
                     ),
                     noncurrent_version_expiration={"noncurrent_days": args.noncurrent_days},
                     abort_incomplete_multipart_upload={"days_after_initiation": 7},
                 ),
-                aws.s3.BucketLifecycleConfigurationRuleArgs(
-                    id="remove-expired-delete-markers",
-                    status="Enabled",
-                    filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                    expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
+                _s3_rule(
+                    "remove-expired-delete-markers",
+                    aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
                         expired_object_delete_marker=True
                     ),
                 ),
@@ -189,6 +185,21 @@ class BackupBucket(pulumi.ComponentResource):
         )
         self.bucket_name = bucket.name
         self.url = pulumi.Output.concat("gs://", bucket.name)
+
+
+def _s3_rule(
+    rule_id: str,
+    expiration: aws.s3.BucketLifecycleConfigurationRuleExpirationArgs,
+    **extra: Any,
+) -> aws.s3.BucketLifecycleConfigurationRuleArgs:
+    """An enabled lifecycle rule over the whole bucket."""
+    return aws.s3.BucketLifecycleConfigurationRuleArgs(
+        id=rule_id,
+        status="Enabled",
+        filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+        expiration=expiration,
+        **extra,
+    )
 
 
 def _deny_insecure_transport(bucket_arn: str) -> str:

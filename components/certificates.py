@@ -4,20 +4,25 @@ with pulumi-tls, and the platform certificate the Gateway serves."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any, Literal
 
 import pulumi
-import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 import pulumi_tls as tls
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from components import versions
-from components.cluster import Cluster, WorkloadIdentityRequest
-from components.dns_zone import DNS_ADMIN, GOOGLE_KEY, DnsZone
-from components.errors import ConfigurationError
+from components.cluster import Cluster, WorkloadIdentity, WorkloadIdentityRequest
+from components.dns_zone import (
+    AWS_SECRET_KEY,
+    GOOGLE_KEY,
+    DnsZone,
+    bind_zone_identity,
+    credentials_secret,
+    require_identity_cloud,
+    route53_policy,
+)
 from components.gateway_api import GatewayRef
 from components.helm import helm_release
 from components.namespace import platform_namespace
@@ -32,6 +37,8 @@ PRIVATE_CA = "private-ca"
 SERVICE_ACCOUNT = "cert-manager"
 CREDENTIALS_SECRET = "dns01-credentials"
 CA_SECRET = "private-ca"
+# Write challenge records in the zone and check they are there.
+RECORD_ACTIONS = ("route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets")
 
 _Model = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
@@ -46,6 +53,10 @@ class PlatformCertificate(BaseModel):
     )
     namespace: str = Field(description="Namespace of its Secret (the Gateway's).")
     secret_name: str = Field(description="Name of its Secret.")
+    # The Namespace resource of `namespace`, when the platform creates it elsewhere.
+    depends_on: Sequence[Any] = Field(
+        (), description="Resources to create before the certificate (its namespace)."
+    )
 
 
 class CertificatesArgs(BaseModel):
@@ -111,7 +122,16 @@ class Certificates(pulumi.ComponentResource):
         ready: list[pulumi.Resource] = []
         credentials = None
         if zone is not None and zone.static_credentials:
-            credentials = self._credentials_secret(zone, namespace)
+            # In cert-manager's namespace, where ClusterIssuers read secrets from.
+            credentials = credentials_secret(
+                cluster,
+                zone,
+                f"{name}-dns01-credentials",
+                secret_name=CREDENTIALS_SECRET,
+                namespace=args.namespace,
+                after=namespace,
+                parent=self,
+            )
         elif zone is not None:
             identity = self._dns01_identity(zone)
             annotations, ready = identity.service_account_annotations, identity.ready
@@ -171,7 +191,7 @@ class Certificates(pulumi.ComponentResource):
                     },
                     "privateKey": {"algorithm": "ECDSA", "size": 256, "rotationPolicy": "Always"},
                 },
-                [self.issuers[cert.issuer]],
+                [self.issuers[cert.issuer], *cert.depends_on],
             )
 
         self.register_outputs(
@@ -225,73 +245,33 @@ class Certificates(pulumi.ComponentResource):
             opts=self._cluster.child_opts(self, depends_on=[namespace]),
         )
 
-    def _dns01_identity(self, zone: DnsZone):
+    def _dns01_identity(self, zone: DnsZone) -> WorkloadIdentity:
         """cert-manager's own cloud identity, allowed to change records in `zone` only."""
         cluster, args = self._cluster, self._args
+        require_identity_cloud(cluster, zone, f"{zone.provider_name} DNS-01")
         request = WorkloadIdentityRequest(
             name="cert-manager-dns01",
             namespace=args.namespace,
             service_account=SERVICE_ACCOUNT,
-            aws_policy=route53_policy(zone.route53.hosted_zone_id) if zone.route53 else None,
+            aws_policy=(
+                route53_policy(
+                    cluster,
+                    zone.route53,
+                    record_actions=RECORD_ACTIONS,
+                    account_actions=["route53:ListHostedZonesByName"],
+                    follow_changes=True,
+                )
+                if zone.route53
+                else None
+            ),
         )
-        if zone.route53 is not None and cluster.cloud != "aws":
-            raise ConfigurationError("Route53 DNS-01 through workload identity needs EKS")
-        if zone.cloud_dns is not None and cluster.cloud != "gcp":
-            raise ConfigurationError("Cloud DNS DNS-01 through workload identity needs GKE")
-        identity = cluster.bind_workload_identity(request, self)
-        if zone.cloud_dns is not None:
-            grant = gcp.dns.DnsManagedZoneIamMember(
-                f"{self._name_prefix}-dns01-zone-admin",
-                project=zone.cloud_dns.project,
-                managed_zone=zone.cloud_dns.managed_zone,
-                role=DNS_ADMIN,
-                member=pulumi.Output.concat("serviceAccount:", identity.principal),
-                opts=cluster.cloud_opts(self),
-            )
-            identity.ready.append(grant)
-        return identity
-
-    def _credentials_secret(
-        self, zone: DnsZone, namespace: k8s.core.v1.Namespace
-    ) -> k8s.core.v1.Secret:
-        """Static DNS credentials (existing clusters), in cert-manager's namespace where
-        ClusterIssuers read secrets from."""
-        if zone.route53 is not None:
-            data = {"secret-access-key": zone.route53.secret_access_key}
-        else:
-            data = {GOOGLE_KEY: zone.cloud_dns.service_account_key}
-        return k8s.core.v1.Secret(
-            f"{self._name_prefix}-dns01-credentials",
-            metadata={"name": CREDENTIALS_SECRET, "namespace": self._args.namespace},
-            type="Opaque",
-            string_data=pulumi.Output.secret(data),
-            opts=self._cluster.child_opts(self, depends_on=[namespace]),
+        return bind_zone_identity(
+            cluster,
+            zone,
+            request,
+            zone_grant_name=f"{self._name_prefix}-dns01-zone-admin",
+            parent=self,
         )
-
-
-def route53_policy(hosted_zone_id: str) -> str:
-    """Change records in one hosted zone, and follow the changes."""
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Action": [
-                        "route53:ChangeResourceRecordSets",
-                        "route53:ListResourceRecordSets",
-                    ],
-                    "Resource": f"arn:aws:route53:::hostedzone/{hosted_zone_id}",
-                },
-                {
-                    "Effect": "Allow",
-                    "Action": ["route53:GetChange"],
-                    "Resource": "arn:aws:route53:::change/*",
-                },
-                {"Effect": "Allow", "Action": ["route53:ListHostedZonesByName"], "Resource": "*"},
-            ],
-        }
-    )
 
 
 def acme_solvers(
@@ -316,7 +296,7 @@ def _dns01(zone: DnsZone, credentials: k8s.core.v1.Secret | None) -> dict[str, A
         }
         if secret is not None:
             route53["accessKeyID"] = zone.route53.access_key_id
-            route53["secretAccessKeySecretRef"] = {"name": secret, "key": "secret-access-key"}
+            route53["secretAccessKeySecretRef"] = {"name": secret, "key": AWS_SECRET_KEY}
         return {"route53": route53}
     cloud_dns: dict[str, Any] = {
         "project": zone.cloud_dns.project,

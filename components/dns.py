@@ -4,18 +4,23 @@ on an existing cluster, through credentials kept in a Kubernetes Secret."""
 
 from __future__ import annotations
 
-import json
 from typing import Any, Literal
 
 import pulumi
-import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 from pydantic import BaseModel, ConfigDict, Field
 
 from components import versions
-from components.cluster import Cluster, WorkloadIdentityRequest
-from components.dns_zone import DNS_ADMIN, GOOGLE_KEY, DnsZone
-from components.errors import ConfigurationError
+from components.cluster import Cluster, WorkloadIdentity, WorkloadIdentityRequest
+from components.dns_zone import (
+    AWS_SECRET_KEY,
+    GOOGLE_KEY,
+    DnsZone,
+    bind_zone_identity,
+    credentials_secret,
+    require_identity_cloud,
+    route53_policy,
+)
 from components.helm import helm_release
 from components.namespace import platform_namespace
 
@@ -61,7 +66,17 @@ class ExternalDns(pulumi.ComponentResource):
         values = external_dns_values(args)
         before: list[pulumi.Resource] = [namespace]
         if zone.static_credentials:
-            before.append(self._credentials_secret(zone, namespace))
+            before.append(
+                credentials_secret(
+                    cluster,
+                    zone,
+                    f"{name}-credentials",
+                    secret_name=CREDENTIALS_SECRET,
+                    namespace=args.namespace,
+                    after=namespace,
+                    parent=self,
+                )
+            )
             values |= static_credentials_values(zone)
         else:
             identity = self._identity(zone)
@@ -79,77 +94,33 @@ class ExternalDns(pulumi.ComponentResource):
         )
         self.register_outputs({"zone": zone.name, "txtOwnerId": args.txt_owner_id})
 
-    def _identity(self, zone: DnsZone):
+    def _identity(self, zone: DnsZone) -> WorkloadIdentity:
         cluster, args = self._cluster, self._args
-        if zone.route53 is not None and cluster.cloud != "aws":
-            raise ConfigurationError("external-dns on Route53 through workload identity needs EKS")
-        if zone.cloud_dns is not None and cluster.cloud != "gcp":
-            raise ConfigurationError(
-                "external-dns on Cloud DNS through workload identity needs GKE"
-            )
-        identity = cluster.bind_workload_identity(
-            WorkloadIdentityRequest(
-                name="external-dns",
-                namespace=args.namespace,
-                service_account=SERVICE_ACCOUNT,
-                aws_policy=(
-                    external_dns_route53_policy(zone.route53.hosted_zone_id)
-                    if zone.route53
-                    else None
-                ),
-                # Listing zones is project-wide; writing is granted on the zone below.
-                gcp_project_roles=("roles/dns.reader",) if zone.cloud_dns else (),
-            ),
-            self,
-        )
-        if zone.cloud_dns is not None:
-            identity.ready.append(
-                gcp.dns.DnsManagedZoneIamMember(
-                    f"{self._name_prefix}-zone-admin",
-                    project=zone.cloud_dns.project,
-                    managed_zone=zone.cloud_dns.managed_zone,
-                    role=DNS_ADMIN,
-                    member=pulumi.Output.concat("serviceAccount:", identity.principal),
-                    opts=cluster.cloud_opts(self),
-                )
-            )
-        return identity
-
-    def _credentials_secret(
-        self, zone: DnsZone, namespace: k8s.core.v1.Namespace
-    ) -> k8s.core.v1.Secret:
-        if zone.route53 is not None:
-            data = {"secret-access-key": zone.route53.secret_access_key}
-        else:
-            data = {GOOGLE_KEY: zone.cloud_dns.service_account_key}
-        return k8s.core.v1.Secret(
-            f"{self._name_prefix}-credentials",
-            metadata={"name": CREDENTIALS_SECRET, "namespace": self._args.namespace},
-            type="Opaque",
-            string_data=pulumi.Output.secret(data),
-            opts=self._cluster.child_opts(self, depends_on=[namespace]),
-        )
-
-
-def external_dns_route53_policy(hosted_zone_id: str) -> str:
-    """Write records in one hosted zone; list zones to find it."""
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Action": [
+        require_identity_cloud(cluster, zone, f"external-dns on {zone.provider_name}")
+        request = WorkloadIdentityRequest(
+            name="external-dns",
+            namespace=args.namespace,
+            service_account=SERVICE_ACCOUNT,
+            aws_policy=(
+                route53_policy(
+                    cluster,
+                    zone.route53,
+                    record_actions=(
                         "route53:ChangeResourceRecordSets",
                         "route53:ListResourceRecordSets",
                         "route53:ListTagsForResources",
-                    ],
-                    "Resource": f"arn:aws:route53:::hostedzone/{hosted_zone_id}",
-                },
-                {"Effect": "Allow", "Action": ["route53:ListHostedZones"], "Resource": "*"},
-            ],
-        }
-    )
+                    ),
+                    account_actions=["route53:ListHostedZones"],
+                )
+                if zone.route53
+                else None
+            ),
+            # Listing zones is project-wide; writing is granted on the zone only.
+            gcp_project_roles=("roles/dns.reader",) if zone.cloud_dns else (),
+        )
+        return bind_zone_identity(
+            cluster, zone, request, zone_grant_name=f"{self._name_prefix}-zone-admin", parent=self
+        )
 
 
 def external_dns_values(args: ExternalDnsArgs) -> dict[str, Any]:
@@ -180,7 +151,7 @@ def external_dns_values(args: ExternalDnsArgs) -> dict[str, Any]:
 def static_credentials_values(zone: DnsZone) -> dict[str, Any]:
     """Chart values that read credentials from the Secret, never from the values."""
     if zone.route53 is not None:
-        secret_ref = {"name": CREDENTIALS_SECRET, "key": "secret-access-key"}
+        secret_ref = {"name": CREDENTIALS_SECRET, "key": AWS_SECRET_KEY}
         return {
             "env": [
                 {"name": "AWS_DEFAULT_REGION", "value": zone.route53.region},

@@ -65,6 +65,8 @@ class Ingress(pulumi.ComponentResource):
     """The HTTPS listener routes attach to."""
     http_listener: GatewayRef
     """The HTTP listener (ACME HTTP-01 challenges and the HTTPS redirect)."""
+    namespace: pulumi.Resource
+    """The Gateway's namespace: objects placed next to it (its certificate) wait for it."""
 
     def __init__(
         self,
@@ -83,7 +85,7 @@ class Ingress(pulumi.ComponentResource):
             raise ConfigurationError(f"ingress '{name}': an EKS cluster needs aws_vpc_id")
 
         self.crds = gateway_api_crds(cluster, name, self)
-        namespace = platform_namespace(cluster, args.namespace, self)
+        self.namespace = namespace = platform_namespace(cluster, args.namespace, self)
         before_traefik: list[pulumi.Resource] = [self.crds, namespace]
         self.load_balancer_controller = None
         if cluster.cloud == "aws":

@@ -15,6 +15,7 @@ import pulumi_kubernetes as k8s
 
 from components import versions
 from components.cluster import Cluster, WorkloadIdentityRequest
+from components.cluster.eks_identity import partition
 from components.helm import helm_release
 from components.scheduling import spread_constraints
 
@@ -23,11 +24,6 @@ AWS_LBC_SERVICE_ACCOUNT = "aws-load-balancer-controller"
 
 _ELB = "elasticloadbalancing"
 _CLUSTER_TAG = "elbv2.k8s.aws/cluster"
-_LB_ARNS = [
-    f"arn:aws:{_ELB}:*:*:targetgroup/*/*",
-    f"arn:aws:{_ELB}:*:*:loadbalancer/net/*/*",
-    f"arn:aws:{_ELB}:*:*:loadbalancer/app/*/*",
-]
 
 
 def _allow(actions: list[str], resource: Any = "*", condition: dict | None = None) -> dict:
@@ -42,9 +38,16 @@ def _owned(tag_kind: str, value: str) -> dict[str, dict[str, str]]:
     return {f"aws:{tag_kind}/{_CLUSTER_TAG}": value}
 
 
-def aws_load_balancer_controller_policy() -> str:
+def aws_load_balancer_controller_policy(region: str) -> str:
     """The controller's IAM policy (the upstream `iam_policy.json` for the pinned release):
-    read-only discovery everywhere; create, modify and delete only resources it tagged."""
+    read-only discovery everywhere; create, modify and delete only resources it tagged. ARNs
+    use the partition of `region`."""
+    elb_arn = f"arn:{partition(region)}:{_ELB}:*:*"
+    lb_arns = [
+        f"{elb_arn}:targetgroup/*/*",
+        f"{elb_arn}:loadbalancer/net/*/*",
+        f"{elb_arn}:loadbalancer/app/*/*",
+    ]
     describe = [
         *(
             f"ec2:{a}"
@@ -105,7 +108,7 @@ def aws_load_balancer_controller_policy() -> str:
         "shield:CreateProtection",
         "shield:DeleteProtection",
     ]
-    security_group = "arn:aws:ec2:*:*:security-group/*"
+    security_group = f"arn:{partition(region)}:ec2:*:*:security-group/*"
     statements = [
         _allow(
             ["iam:CreateServiceLinkedRole"],
@@ -150,16 +153,16 @@ def aws_load_balancer_controller_policy() -> str:
         ),
         _allow(
             [f"{_ELB}:AddTags", f"{_ELB}:RemoveTags"],
-            _LB_ARNS,
+            lb_arns,
             {"Null": {**_owned("RequestTag", "true"), **_owned("ResourceTag", "false")}},
         ),
         _allow(
             [f"{_ELB}:AddTags", f"{_ELB}:RemoveTags"],
             [
-                f"arn:aws:{_ELB}:*:*:listener/net/*/*/*",
-                f"arn:aws:{_ELB}:*:*:listener/app/*/*/*",
-                f"arn:aws:{_ELB}:*:*:listener-rule/net/*/*/*",
-                f"arn:aws:{_ELB}:*:*:listener-rule/app/*/*/*",
+                f"{elb_arn}:listener/net/*/*/*",
+                f"{elb_arn}:listener/app/*/*/*",
+                f"{elb_arn}:listener-rule/net/*/*/*",
+                f"{elb_arn}:listener-rule/app/*/*/*",
             ],
         ),
         _allow(
@@ -183,7 +186,7 @@ def aws_load_balancer_controller_policy() -> str:
         ),
         _allow(
             [f"{_ELB}:AddTags"],
-            _LB_ARNS,
+            lb_arns,
             {
                 "StringEquals": {
                     f"{_ELB}:CreateAction": ["CreateTargetGroup", "CreateLoadBalancer"]
@@ -193,7 +196,7 @@ def aws_load_balancer_controller_policy() -> str:
         ),
         _allow(
             [f"{_ELB}:RegisterTargets", f"{_ELB}:DeregisterTargets"],
-            f"arn:aws:{_ELB}:*:*:targetgroup/*/*",
+            f"{elb_arn}:targetgroup/*/*",
         ),
         _allow(
             [
@@ -223,7 +226,7 @@ def aws_load_balancer_controller(
             name="aws-load-balancer-controller",
             namespace=AWS_LBC_NAMESPACE,
             service_account=AWS_LBC_SERVICE_ACCOUNT,
-            aws_policy=aws_load_balancer_controller_policy(),
+            aws_policy=aws_load_balancer_controller_policy(cluster.region),
         ),
         parent,
     )

@@ -26,6 +26,7 @@ from components.postgres_operator import PLUGIN_NAME, PostgresOperator
 
 _MODEL = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 _RETENTION_DAYS = {"d": 1, "w": 7, "m": 31}
+_LIST_BUCKET = ["s3:ListBucket", "s3:GetBucketLocation"]
 
 
 class PostgresRole(BaseModel):
@@ -173,12 +174,12 @@ class PostgresCluster(pulumi.ComponentResource):
             ),
         )
         for database in args.databases:
-            k8s.apiextensions.CustomResource(
+            self._after_cluster(
                 f"{name}-db-{_kube(database.name)}",
-                api_version="postgresql.cnpg.io/v1",
-                kind="Database",
-                metadata=self._metadata(f"{name}-{_kube(database.name)}"),
-                spec={
+                "postgresql.cnpg.io/v1",
+                "Database",
+                f"{name}-{_kube(database.name)}",
+                {
                     "cluster": {"name": name},
                     "name": database.name,
                     "owner": database.owner,
@@ -186,15 +187,14 @@ class PostgresCluster(pulumi.ComponentResource):
                     # Removing a database from config never drops its data.
                     "databaseReclaimPolicy": "retain",
                 },
-                opts=cluster.child_opts(self, depends_on=[*self._crd_deps, self.cluster]),
             )
         if args.backups is not None:
-            k8s.apiextensions.CustomResource(
+            self._after_cluster(
                 f"{name}-scheduled-backup",
-                api_version="postgresql.cnpg.io/v1",
-                kind="ScheduledBackup",
-                metadata=self._metadata(f"{name}-backup"),
-                spec={
+                "postgresql.cnpg.io/v1",
+                "ScheduledBackup",
+                f"{name}-backup",
+                {
                     "cluster": {"name": name},
                     "schedule": args.backups.schedule,
                     "method": "plugin",
@@ -202,20 +202,18 @@ class PostgresCluster(pulumi.ComponentResource):
                     "backupOwnerReference": "self",
                     "immediate": True,
                 },
-                opts=cluster.child_opts(self, depends_on=[*self._crd_deps, self.cluster]),
             )
         if args.monitoring:
             # prometheus-operator's CRDs must already exist; the platform does not install them.
-            k8s.apiextensions.CustomResource(
+            self._after_cluster(
                 f"{name}-pod-monitor",
-                api_version="monitoring.coreos.com/v1",
-                kind="PodMonitor",
-                metadata=self._metadata(name),
-                spec={
+                "monitoring.coreos.com/v1",
+                "PodMonitor",
+                name,
+                {
                     "selector": {"matchLabels": {"cnpg.io/cluster": name}},
                     "podMetricsEndpoints": [{"port": "metrics"}],
                 },
-                opts=cluster.child_opts(self, depends_on=[*self._crd_deps, self.cluster]),
             )
 
         self.register_outputs(
@@ -228,6 +226,19 @@ class PostgresCluster(pulumi.ComponentResource):
         )
 
     # --- pieces ------------------------------------------------------------------------------
+
+    def _after_cluster(
+        self, resource_name: str, api_version: str, kind: str, name: str, spec: dict[str, Any]
+    ) -> k8s.apiextensions.CustomResource:
+        """A custom resource about the Cluster, created once the Cluster exists."""
+        return k8s.apiextensions.CustomResource(
+            resource_name,
+            api_version=api_version,
+            kind=kind,
+            metadata=self._metadata(name),
+            spec=spec,
+            opts=self._cluster.child_opts(self, depends_on=[*self._crd_deps, self.cluster]),
+        )
 
     def _metadata(self, name: str) -> dict[str, Any]:
         return {
@@ -524,45 +535,19 @@ def _aws_policy(
         statements: list[dict[str, Any]] = []
         if own_arn is not None:
             statements += [
-                {
-                    "Sid": "ListBackupBucket",
-                    "Effect": "Allow",
-                    "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
-                    "Resource": own_arn,
-                },
-                {
-                    "Sid": "ReadWriteBackups",
-                    "Effect": "Allow",
-                    "Action": [
-                        "s3:GetObject",
-                        "s3:PutObject",
-                        "s3:DeleteObject",
-                        "s3:AbortMultipartUpload",
-                    ],
-                    "Resource": f"{own_arn}/*",
-                },
-                {
-                    "Sid": "UseBackupKey",
-                    "Effect": "Allow",
-                    "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
-                    "Resource": own_key,
-                },
+                _allow("ListBackupBucket", _LIST_BUCKET, own_arn),
+                _allow(
+                    "ReadWriteBackups",
+                    ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+                    f"{own_arn}/*",
+                ),
+                _allow("UseBackupKey", ["kms:Decrypt", "kms:GenerateDataKey"], own_key),
             ]
         if source_bucket is not None:
             source_arn = f"arn:{partition}:s3:::{source_bucket}"
             statements += [
-                {
-                    "Sid": "ListRestoreSource",
-                    "Effect": "Allow",
-                    "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
-                    "Resource": source_arn,
-                },
-                {
-                    "Sid": "ReadRestoreSource",
-                    "Effect": "Allow",
-                    "Action": ["s3:GetObject"],
-                    "Resource": f"{source_arn}/*",
-                },
+                _allow("ListRestoreSource", _LIST_BUCKET, source_arn),
+                _allow("ReadRestoreSource", ["s3:GetObject"], f"{source_arn}/*"),
                 _decrypt_source(source_key, source_arn, region),
             ]
         return json.dumps({"Version": "2012-10-17", "Statement": statements})
@@ -570,23 +555,21 @@ def _aws_policy(
     return pulumi.Output.all(*own, *source, partition).apply(document)
 
 
+def _allow(sid: str, actions: list[str], resource: str, **extra: Any) -> dict[str, Any]:
+    return {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resource, **extra}
+
+
 def _decrypt_source(key_arn: str | None, bucket_arn: str, region: str) -> dict[str, Any]:
     if key_arn is not None:
-        return {
-            "Sid": "DecryptRestoreSource",
-            "Effect": "Allow",
-            "Action": ["kms:Decrypt"],
-            "Resource": key_arn,
-        }
+        return _allow("DecryptRestoreSource", ["kms:Decrypt"], key_arn)
     # A bucket of another stack: its key is unknown here, so decrypt is limited to S3 reading
     # that bucket's objects.
-    return {
-        "Sid": "DecryptRestoreSource",
-        "Effect": "Allow",
-        "Action": ["kms:Decrypt"],
-        "Resource": "*",
-        "Condition": {
+    return _allow(
+        "DecryptRestoreSource",
+        ["kms:Decrypt"],
+        "*",
+        Condition={
             "StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"},
             "StringLike": {"kms:EncryptionContext:aws:s3:arn": [bucket_arn, f"{bucket_arn}/*"]},
         },
-    }
+    )

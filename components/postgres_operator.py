@@ -10,12 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
+import pulumi_kubernetes as k8s
 from pydantic import BaseModel, ConfigDict, Field
 
 from components import versions
 from components.cluster import Cluster
 from components.helm import helm_release
 from components.namespace import platform_namespace
+from components.versions import Chart
 
 PLUGIN_NAME = "barman-cloud.cloudnative-pg.io"
 """The name a Cluster, a ScheduledBackup and an external cluster use to reach the plugin."""
@@ -57,40 +59,39 @@ class PostgresOperator(pulumi.ComponentResource):
 
         self.namespace_name = args.namespace
         namespace = platform_namespace(cluster, args.namespace, self)
-        self.operator = helm_release(
-            cluster,
-            f"{name}-cloudnative-pg",
+
+        def release(
+            suffix: str, chart: Chart, values: dict[str, Any], after: list[pulumi.Resource]
+        ) -> k8s.helm.v3.Release:
+            return helm_release(
+                cluster,
+                f"{name}-{suffix}",
+                chart,
+                namespace=namespace.metadata.name,
+                values=values,
+                parent=self,
+                depends_on=[namespace, *after],
+            )
+
+        self.operator = release(
+            "cloudnative-pg",
             versions.CLOUDNATIVE_PG,
-            namespace=namespace.metadata.name,
-            values={
+            {
                 "replicaCount": args.replicas,
                 "crds": {"create": True},
                 "config": {"clusterWide": True},
-                "resources": {
-                    "requests": {"cpu": "100m", "memory": "200Mi"},
-                    "limits": {"memory": "500Mi"},
-                },
+                "resources": _resources("100m", "200Mi", "500Mi"),
                 **args.operator_values,
             },
-            parent=self,
-            depends_on=[namespace],
+            [],
         )
         self.plugin = None
         if args.install_plugin:
-            self.plugin = helm_release(
-                cluster,
-                f"{name}-barman-cloud",
+            self.plugin = release(
+                "barman-cloud",
                 versions.BARMAN_CLOUD_PLUGIN,
-                namespace=namespace.metadata.name,
-                values={
-                    "crds": {"create": True},
-                    "resources": {
-                        "requests": {"cpu": "50m", "memory": "100Mi"},
-                        "limits": {"memory": "300Mi"},
-                    },
-                },
-                parent=self,
-                depends_on=[namespace, self.operator, args.cert_manager],
+                {"crds": {"create": True}, "resources": _resources("50m", "100Mi", "300Mi")},
+                [self.operator, args.cert_manager],
             )
         self.register_outputs(
             {"namespace": args.namespace, "operator": self.operator, "plugin": self.plugin}
@@ -107,3 +108,7 @@ class PostgresOperator(pulumi.ComponentResource):
         if self.plugin is None:
             raise ValueError("the Barman Cloud plugin is not installed")
         return [self.operator, self.plugin]
+
+
+def _resources(cpu: str, memory: str, memory_limit: str) -> dict[str, Any]:
+    return {"requests": {"cpu": cpu, "memory": memory}, "limits": {"memory": memory_limit}}

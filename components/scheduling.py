@@ -21,8 +21,3 @@ def spread_constraints(match_labels: dict[str, str]) -> list[dict[str, Any]]:
         }
         for key in (ZONE, HOSTNAME)
     ]
-
-
-def high_availability_values(match_labels: dict[str, str]) -> dict[str, Any]:
-    """Chart values shared by charts that take `topologySpreadConstraints` at the top level."""
-    return {"topologySpreadConstraints": spread_constraints(match_labels)}

@@ -8,7 +8,6 @@ was not taught to expect fail the run, so a new data-source call cannot slip in 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -323,5 +322,4 @@ def run(
         return resolve(exports)
 
     _sync_await(run_pulumi_func(main))
-    asyncio.set_event_loop(asyncio.new_event_loop())
     return Run(stack, preview, monitor.registrations, results, mocks.unknown_invokes)

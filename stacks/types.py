@@ -79,6 +79,18 @@ def _cidr(value: Any) -> ipaddress.IPv4Network:
         ) from None
 
 
+def matching(pattern: re.Pattern[str], problem: str) -> Any:
+    """A string type that must match `pattern`; anything else is rejected as
+    `<value> <problem>`, so `problem` says what is wrong and how to fix it."""
+
+    def check(value: Any) -> str:
+        if not isinstance(value, str) or not pattern.match(value):
+            raise ValueError(f"{value!r} {problem}")
+        return value
+
+    return Annotated[str, BeforeValidator(check), WithJsonSchema({"type": "string"})]
+
+
 DomainName = Annotated[str, BeforeValidator(_domain), WithJsonSchema({"type": "string"})]
 Email = Annotated[str, BeforeValidator(_email), WithJsonSchema({"type": "string"})]
 Name = Annotated[str, BeforeValidator(_k8s_name), WithJsonSchema({"type": "string"})]

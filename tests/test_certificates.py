@@ -40,6 +40,16 @@ def test_cert_manager_owns_its_crds_and_serves_gateway_api(stack_run, stack):
 
 
 @pytest.mark.parametrize("stack", STACKS)
+def test_the_platform_certificate_waits_for_the_gateway_namespace(stack_run, stack):
+    run = stack_run(stack)
+    cert = platform_certificate(run)
+    namespace = one(
+        run, "kubernetes:core/v1:Namespace", metadata__name=cert.inputs["metadata"]["namespace"]
+    )
+    assert namespace.urn in cert.dependencies
+
+
+@pytest.mark.parametrize("stack", STACKS)
 def test_every_cert_manager_resource_waits_for_the_release(stack_run, stack):
     run = stack_run(stack)
     chart = release(run, "cert-manager")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 import pytest
 
 from components import versions
 from tests.test_config_errors import base
-from tests.traffic_runs import one, policy_with, release, run_on_fake
+from tests.traffic_runs import aws_config, one, policy_with, release, run_on_fake
 
 CLOUD_STACKS = ["staging", "prod", "gke-staging", "gke-prod"]
 
@@ -60,6 +63,26 @@ def test_route53_identity_writes_only_the_hosted_zone(stack_run):
     assert write["Resource"] == "arn:aws:route53:::hostedzone/Z0PROD0EXAMPLE"
 
 
+@pytest.mark.parametrize(
+    ("region", "partition"), [("cn-north-1", "aws-cn"), ("us-gov-west-1", "aws-us-gov")]
+)
+def test_iam_arns_use_the_partition_of_the_cluster_region(region, partition):
+    run = run_on_fake(aws_config(), "aws", region=region)
+    documents = [
+        json.dumps(policy_with(run, action))
+        for action in (
+            "route53:GetChange",  # cert-manager DNS-01
+            'route53:ListHostedZones"',  # external-dns
+            "elasticloadbalancing:CreateLoadBalancer",  # AWS Load Balancer Controller
+        )
+    ]
+    for document in documents:
+        arns = re.findall(r'"(arn:[^"]*)"', document)
+        assert arns and all(arn.startswith(f"arn:{partition}:") for arn in arns), arns
+    route53 = json.loads(documents[0])["Statement"][0]["Resource"]
+    assert route53 == f"arn:{partition}:route53:::hostedzone/Z0123456789ABC"
+
+
 def test_cloud_dns_identity_reads_the_project_and_writes_only_the_zone(stack_run):
     run = stack_run("gke-staging")
     values = release(run, "external-dns").inputs["values"]
@@ -99,8 +122,6 @@ def test_external_dns_is_off_on_dev(stack_run):
 
 
 def test_external_dns_can_be_turned_off():
-    from tests.traffic_runs import aws_config
-
     config = aws_config(
         dns={
             "zone": "example.com",

@@ -11,6 +11,7 @@ import yaml
 from components import versions
 from components.cluster import WorkloadIdentityRequest, eks_identity
 from components.cluster.aws_network import plan_subnets
+from components.cluster.eks import EksClusterArgs, EksNodeGroupArgs
 from stacks import loader, offline
 from stacks.wiring import clusters
 from tests.conftest import ROOT
@@ -481,6 +482,18 @@ def test_irsa_trust_is_scoped_to_one_service_account_and_sts():
     assert provider.inputs["clientIdLists"] == ["sts.amazonaws.com"]
 
 
+def test_cluster_args_reject_a_public_endpoint_open_to_the_internet():
+    # The component refuses it on its own, for programs that import it without StackConfig.
+    with pytest.raises(ValueError, match="opens the API to the internet"):
+        EksClusterArgs(
+            cluster_name="c",
+            region="eu-west-1",
+            zones=("eu-west-1a", "eu-west-1b"),
+            public_access_cidrs=("198.51.100.0/28", "0.0.0.0/0"),
+            node_groups=(EksNodeGroupArgs(name="general", instance_types=("m7i.large",)),),
+        )
+
+
 def test_role_names_are_stable_unique_and_fit_iam():
     long = eks_identity.role_name("platform-" + "x" * 50, "external-secrets-operator")
     assert len(long) == 64
@@ -520,6 +533,10 @@ CASES = {
         cloud(EKS, "dev", pools=[{**POOL, "instanceTypes": ["m7i.large", "m7g.large"]}]),
         "platform:nodePools[0].instanceTypes: ['m7i.large', 'm7g.large'] mix arm64 and "
         "x86_64 instance types",
+    ),
+    "the region itself listed as a zone": (
+        cloud({**EKS, "eks": {**EKS["eks"], "zones": ["eu-west-1a", "eu-west-1"]}}, "dev"),
+        "platform:cluster.eks.zones: zones ['eu-west-1'] are not zones of region eu-west-1",
     ),
     "Kubernetes version without pinned add-ons": (
         cloud({**EKS, "kubernetesVersion": "1.36"}, "dev"),

@@ -484,6 +484,14 @@ GKE_CASES = {
         ),
         "platform:cluster.gke.zones: zones ['europe-west4-a'] are not zones of region europe-west1",
     ),
+    "zone of a region with a longer name": (
+        cloud(
+            {**GKE, "gke": {**GKE["gke"], "zones": ["europe-west1-b", "europe-west10-a"]}},
+            pools=[GKE_POOL],
+        ),
+        "platform:cluster.gke.zones: zones ['europe-west10-a'] are not zones of region "
+        "europe-west1",
+    ),
     "project name instead of id": (
         cloud({**GKE, "gke": {**GKE["gke"], "project": "Acme Platform"}}, pools=[GKE_POOL]),
         "platform:cluster.gke.project: 'Acme Platform' is not a Google Cloud project id",

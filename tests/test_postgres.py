@@ -248,12 +248,17 @@ def test_the_aws_identity_reaches_only_its_own_bucket_and_key(aws_run):
     assert all(not a.endswith("*") for s in statements for a in s["Action"])
 
 
-def test_the_gcp_identity_gets_bucket_level_roles_only(gcp_run):
-    grants = {
+def _bucket_grants(run, name_prefix: str) -> set[tuple[str, str]]:
+    """(bucket, role) of the GCS bucket grants whose resource names start with the prefix."""
+    return {
         (r.inputs["bucket"], r.inputs["role"])
-        for r in gcp_run.of_type("gcp:storage/bucketIAMMember:BucketIAMMember")
-        if r.name.startswith("orders-backups")
+        for r in run.of_type("gcp:storage/bucketIAMMember:BucketIAMMember")
+        if r.name.startswith(name_prefix)
     }
+
+
+def test_the_gcp_identity_gets_bucket_level_roles_only(gcp_run):
+    grants = _bucket_grants(gcp_run, "orders-backups")
     assert grants == {
         ("orders-backups", "roles/storage.objectAdmin"),
         ("orders-backups", "roles/storage.legacyBucketReader"),
@@ -372,11 +377,7 @@ def test_a_restore_may_only_read_the_source_bucket(aws_run, gcp_run):
     source_key = named(aws_run, "aws:kms/key:Key", "orders-backups-key").outputs["arn"]
     assert statements["DecryptRestoreSource"]["Resource"] == source_key
     assert statements["DecryptRestoreSource"]["Action"] == ["kms:Decrypt"]
-    grants = {
-        (r.inputs["bucket"], r.inputs["role"])
-        for r in gcp_run.of_type("gcp:storage/bucketIAMMember:BucketIAMMember")
-        if r.name.startswith("orders-pitr-restore")
-    }
+    grants = _bucket_grants(gcp_run, "orders-pitr-restore")
     assert grants == {
         ("orders-backups", "roles/storage.objectViewer"),
         ("orders-backups", "roles/storage.legacyBucketReader"),
@@ -543,6 +544,16 @@ CASES = {
         cloud(EKS, databases=[{"name": "pg", "restore": {"source": "gone"}}]),
         "platform:databases[0].restore: 'gone' is not a cluster of this stack with backups; set "
         "restore.backupPath to where its backups are",
+    ),
+    "restore from a bucket of another cloud": (
+        cloud(
+            EKS,
+            databases=[
+                {"name": "pg", "restore": {"source": "old", "backupPath": "gs://old/prod/old"}}
+            ],
+        ),
+        "platform:databases[0].restore.backupPath: 'gs://old/prod/old' cannot be read from the "
+        "eks cluster, which restores from S3; write s3://<bucket>/<path>",
     ),
     "backups on an existing cluster without an endpoint": (
         base(tier="staging", databases=[DEV]),

@@ -57,6 +57,15 @@ def _one(run, type_):
     return found[0]
 
 
+def _pod_identity(run, namespace):
+    [association] = [
+        r
+        for r in run.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
+        if r.inputs["namespace"] == namespace
+    ]
+    return association
+
+
 def _depends_on(run, resource, dependency) -> bool:
     return dependency.urn in resource.dependencies
 
@@ -115,11 +124,7 @@ def test_the_operator_runs_as_the_bound_service_account_and_serves_only_v1():
 
 def test_eks_binds_the_operator_with_pod_identity(stack_run):
     run = stack_run("prod")
-    [association] = [
-        r
-        for r in run.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
-        if r.inputs["namespace"] == "external-secrets"
-    ]
+    association = _pod_identity(run, "external-secrets")
     assert association.inputs["serviceAccount"] == "external-secrets"
     policies = [
         json.loads(r.inputs["policy"])
@@ -329,11 +334,7 @@ def test_gcp_sops_key_rotates_and_roles_are_split():
 
 def test_sops_decrypt_identity_is_the_gitops_controller(stack_run):
     run = stack_run("prod")
-    [association] = [
-        r
-        for r in run.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
-        if r.inputs["namespace"] == "flux-system"
-    ]
+    association = _pod_identity(run, "flux-system")
     assert association.inputs["serviceAccount"] == "kustomize-controller"
     assert "kms: arn:aws:kms:" in run.outputs["sopsConfig"].value
 

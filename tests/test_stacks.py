@@ -47,3 +47,24 @@ def test_dev_targets_a_local_cluster_without_a_cloud_account(stack_run):
 
 def test_dev_protects_nothing(stack_run):
     assert not [r.name for r in stack_run("dev").registrations.values() if r.protect]
+
+
+def test_the_program_entry_point_exports_the_platform_outputs(stack_run, monkeypatch):
+    """`__main__.py`, as the Pulumi CLI runs it: config from the engine, outputs exported."""
+    import runpy
+
+    from pulumi.runtime.settings import get_root_resource
+
+    from stacks import offline
+    from tests.conftest import ROOT
+
+    monkeypatch.chdir(ROOT)
+
+    def program():
+        runpy.run_path(str(ROOT / "__main__.py"))
+        return dict(get_root_resource().outputs)
+
+    run = offline.run("dev", program=program)
+    assert set(run.outputs) == set(stack_run("dev").outputs)
+    assert run.outputs["kubeconfig"].secret
+    assert {r.urn for r in run.registrations.values()} == set(stack_run("dev").registrations)

@@ -20,33 +20,39 @@ CRDS = "kubernetes:yaml/v2:ConfigFile"
 
 
 def aws_config(tier: str = "staging", **overrides: Any) -> dict[str, Any]:
-    settings = {
-        "ingress": {"domain": "apps.example.com"},
-        "certificates": {"acmeEmail": "ops@example.com"},
-        "dns": {"zone": "example.com", "route53": {"hostedZoneId": "Z0123456789ABC"}},
-        **overrides,
-    }
-    return cloud(EKS, tier=tier, **settings)
+    return _cloud_config(EKS, {"route53": {"hostedZoneId": "Z0123456789ABC"}}, tier, overrides)
 
 
 def gcp_config(tier: str = "staging", **overrides: Any) -> dict[str, Any]:
+    return _cloud_config(GKE, {"cloudDns": {"managedZone": "example"}}, tier, overrides)
+
+
+def _cloud_config(
+    cluster: dict[str, Any], zone: dict[str, Any], tier: str, overrides: dict[str, Any]
+) -> dict[str, Any]:
+    """A domain, an ACME e-mail and a DNS zone on the cluster's own cloud."""
     settings = {
         "ingress": {"domain": "apps.example.com"},
         "certificates": {"acmeEmail": "ops@example.com"},
-        "dns": {"zone": "example.com", "cloudDns": {"managedZone": "example"}},
+        "dns": {"zone": "example.com", **zone},
         **overrides,
     }
-    return cloud(GKE, tier=tier, **settings)
+    return cloud(cluster, tier=tier, **settings)
 
 
-def run_on_fake(config: dict[str, Any], cloud_name: str, preview: bool = False) -> Run:
-    """The traffic wiring alone, on a `FakeCloudCluster` (aws or gcp)."""
+def run_on_fake(
+    config: dict[str, Any], cloud_name: str, preview: bool = False, region: str | None = None
+) -> Run:
+    """The traffic wiring alone, on a `FakeCloudCluster` (aws or gcp), optionally in `region`."""
 
     def program() -> dict[str, Any]:
         raw = {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith("platform:")}
         cfg = StackConfig.model_validate(raw)
         assert traffic_problems(cfg) == [], traffic_problems(cfg)
-        return traffic.build(cfg, FakeCloudCluster("c", cloud_name), "test").outputs
+        cluster = FakeCloudCluster("c", cloud_name)
+        if region is not None:
+            cluster.region = region
+        return traffic.build(cfg, cluster, "test").outputs
 
     return offline.run("test", config=config, program=program, project_dir=ROOT, preview=preview)
 

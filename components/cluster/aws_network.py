@@ -102,21 +102,25 @@ def create_network(
         opts=opts(),
     )
 
+    def subnet_in(zone: str, kind: str, cidr: str, load_balancer_role: str) -> aws.ec2.Subnet:
+        """A subnet tagged so load balancer controllers find it for `load_balancer_role`."""
+        return aws.ec2.Subnet(
+            f"{name}-{kind}-{zone}",
+            vpc_id=vpc.id,
+            cidr_block=cidr,
+            availability_zone=zone,
+            # Load balancers get public addresses explicitly; instances never do.
+            map_public_ip_on_launch=False,
+            tags=tagged(f"{kind}-{zone}", **ownership, **{load_balancer_role: "1"}),
+            opts=opts(),
+        )
+
     plans = plan_subnets(vpc_cidr, zones)
     public_subnets: list[aws.ec2.Subnet] = []
     private_subnets: list[aws.ec2.Subnet] = []
     egress: list[pulumi.Resource] = [public_route]
     for plan in plans:
-        subnet = aws.ec2.Subnet(
-            f"{name}-public-{plan.zone}",
-            vpc_id=vpc.id,
-            cidr_block=plan.public_cidr,
-            availability_zone=plan.zone,
-            # Load balancers get public addresses explicitly; instances never do.
-            map_public_ip_on_launch=False,
-            tags=tagged(f"public-{plan.zone}", **ownership, **{"kubernetes.io/role/elb": "1"}),
-            opts=opts(),
-        )
+        subnet = subnet_in(plan.zone, "public", plan.public_cidr, "kubernetes.io/role/elb")
         aws.ec2.RouteTableAssociation(
             f"{name}-public-{plan.zone}",
             subnet_id=subnet.id,
@@ -140,16 +144,8 @@ def create_network(
         )
 
     for plan in plans:
-        subnet = aws.ec2.Subnet(
-            f"{name}-private-{plan.zone}",
-            vpc_id=vpc.id,
-            cidr_block=plan.private_cidr,
-            availability_zone=plan.zone,
-            map_public_ip_on_launch=False,
-            tags=tagged(
-                f"private-{plan.zone}", **ownership, **{"kubernetes.io/role/internal-elb": "1"}
-            ),
-            opts=opts(),
+        subnet = subnet_in(
+            plan.zone, "private", plan.private_cidr, "kubernetes.io/role/internal-elb"
         )
         route_table = aws.ec2.RouteTable(
             f"{name}-private-{plan.zone}",

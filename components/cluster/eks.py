@@ -13,8 +13,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from components import versions
 from components.cluster import (
@@ -26,36 +25,11 @@ from components.cluster import (
     eks_node_groups,
 )
 from components.cluster.base import Cluster, WorkloadIdentity, WorkloadIdentityRequest
+from components.cluster.cloud_access import exec_kubeconfig, storage_class
+from components.cluster.eks_node_groups import EksNodeGroupArgs
 
 DEFAULT_STORAGE_CLASS = "gp3"
 DATABASE_STORAGE_CLASS = "gp3-retain"
-
-
-class EksNodeGroupArgs(BaseModel):
-    """One managed node group."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    name: str = Field(description="Node group name, unique in the cluster.")
-    instance_types: tuple[str, ...] = Field(
-        min_length=1, description="EC2 instance types, all of one architecture."
-    )
-    spot: bool = Field(False, description="Spot capacity instead of on-demand.")
-    min_size: int = Field(1, ge=0, description="Fewest nodes the autoscaler keeps.")
-    max_size: int = Field(3, ge=1, description="Most nodes the autoscaler adds.")
-    initial_size: int = Field(1, ge=0, description="Nodes at creation; then the autoscaler's.")
-    disk_size_gb: int = Field(50, ge=20, description="Encrypted gp3 root volume size in GiB.")
-    labels: dict[str, str] = Field({}, description="Kubernetes node labels.")
-    taints: tuple[tuple[str, str, str], ...] = Field(
-        (), description="(key, value, effect) with Kubernetes effects such as `NoSchedule`."
-    )
-    max_unavailable: int = Field(1, ge=1, description="Nodes replaced at once on updates.")
-
-    @model_validator(mode="after")
-    def _bounds(self) -> EksNodeGroupArgs:
-        if not self.min_size <= self.initial_size <= self.max_size:
-            raise ValueError("initial_size must lie within min_size..max_size")
-        return self
 
 
 class EksClusterArgs(BaseModel):
@@ -96,6 +70,13 @@ class EksClusterArgs(BaseModel):
     )
     autoscaler_replicas: int = Field(1, ge=1, description="cluster-autoscaler replicas.")
     tags: dict[str, str] = Field({}, description="Tags on every AWS resource that takes them.")
+
+    @field_validator("public_access_cidrs")
+    @classmethod
+    def _no_open_endpoint(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if any(c.endswith("/0") for c in value):
+            raise ValueError("a public access CIDR of /0 opens the API to the internet")
+        return value
 
     @model_validator(mode="after")
     def _network_source(self) -> EksClusterArgs:
@@ -143,20 +124,8 @@ class EksCluster(Cluster):
         )
         control = eks_control_plane.create_control_plane(
             name,
-            eks_control_plane.ControlPlaneSettings(
-                cluster_name=args.cluster_name,
-                region=args.region,
-                kubernetes_version=args.kubernetes_version,
-                service_cidr=args.service_cidr,
-                public_access_cidrs=args.public_access_cidrs,
-                private_access_cidrs=private_access,
-                admin_principals=args.admin_principals,
-                bootstrap_creator_admin=args.bootstrap_creator_admin,
-                log_retention_days=args.log_retention_days,
-                kms_deletion_window_days=args.kms_deletion_window_days,
-                protect=args.protect,
-                tags=args.tags,
-            ),
+            args,
+            private_access_cidrs=private_access,
             subnet_ids=network.private_subnet_ids,
             opts=opts_,
         )
@@ -182,7 +151,7 @@ class EksCluster(Cluster):
         node_groups = [
             eks_node_groups.create_node_group(
                 name,
-                _node_group_spec(group),
+                group,
                 cluster_name=args.cluster_name,
                 eks_cluster_name=eks.name,
                 kubernetes_version=args.kubernetes_version,
@@ -214,7 +183,7 @@ class EksCluster(Cluster):
 
         self.kubeconfig = pulumi.Output.secret(
             pulumi.Output.all(eks.name, eks.endpoint, eks.certificate_authority.data).apply(
-                lambda a: exec_kubeconfig(a[0], a[1], a[2], args.region)
+                lambda a: aws_kubeconfig(a[0], a[1], a[2], args.region)
             )
         )
         self.provider = k8s.Provider(
@@ -264,20 +233,14 @@ class EksCluster(Cluster):
             (DEFAULT_STORAGE_CLASS, "Delete", True),
             (DATABASE_STORAGE_CLASS, "Retain", False),
         ):
-            k8s.storage.v1.StorageClass(
+            storage_class(
+                self,
                 f"{name}-{class_name}",
-                metadata=k8s.meta.v1.ObjectMetaArgs(
-                    name=class_name,
-                    annotations={
-                        "storageclass.kubernetes.io/is-default-class": str(default).lower()
-                    },
-                ),
+                name=class_name,
+                annotations={"storageclass.kubernetes.io/is-default-class": str(default).lower()},
                 provisioner="ebs.csi.aws.com",
                 parameters={"type": "gp3", "encrypted": "true", "fsType": "ext4"},
                 reclaim_policy=reclaim,
-                allow_volume_expansion=True,
-                volume_binding_mode="WaitForFirstConsumer",
-                opts=self.child_opts(self),
             )
 
     def bind_workload_identity(
@@ -295,60 +258,24 @@ class EksCluster(Cluster):
         )
 
 
-def _node_group_spec(group: EksNodeGroupArgs) -> eks_node_groups.NodeGroupSpec:
-    return eks_node_groups.NodeGroupSpec(
-        name=group.name,
-        instance_types=group.instance_types,
-        spot=group.spot,
-        min_size=group.min_size,
-        max_size=group.max_size,
-        initial_size=group.initial_size,
-        disk_size_gb=group.disk_size_gb,
-        labels=dict(group.labels),
-        taints=group.taints,
-        max_unavailable=group.max_unavailable,
-    )
-
-
-def exec_kubeconfig(cluster_name: str, endpoint: str, ca_data: str, region: str) -> str:
+def aws_kubeconfig(cluster_name: str, endpoint: str, ca_data: str, region: str) -> str:
     """A kubeconfig that fetches a short-lived token with the AWS CLI on every use."""
-    return yaml.safe_dump(
+    return exec_kubeconfig(
+        cluster_name,
+        {"server": endpoint, "certificate-authority-data": ca_data},
         {
-            "apiVersion": "v1",
-            "kind": "Config",
-            "clusters": [
-                {
-                    "name": cluster_name,
-                    "cluster": {"server": endpoint, "certificate-authority-data": ca_data},
-                }
+            "command": "aws",
+            "args": [
+                "eks",
+                "get-token",
+                "--cluster-name",
+                cluster_name,
+                "--region",
+                region,
+                "--output",
+                "json",
             ],
-            "contexts": [
-                {"name": cluster_name, "context": {"cluster": cluster_name, "user": cluster_name}}
-            ],
-            "current-context": cluster_name,
-            "users": [
-                {
-                    "name": cluster_name,
-                    "user": {
-                        "exec": {
-                            "apiVersion": "client.authentication.k8s.io/v1beta1",
-                            "command": "aws",
-                            "args": [
-                                "eks",
-                                "get-token",
-                                "--cluster-name",
-                                cluster_name,
-                                "--region",
-                                region,
-                                "--output",
-                                "json",
-                            ],
-                            "interactiveMode": "Never",
-                            "provideClusterInfo": False,
-                        }
-                    },
-                }
-            ],
+            "interactiveMode": "Never",
+            "provideClusterInfo": False,
         },
-        sort_keys=False,
     )

@@ -6,30 +6,18 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pulumi
 import pulumi_aws as aws
 
 from components.cluster import eks_identity
 
+if TYPE_CHECKING:
+    from components.cluster.eks import EksClusterArgs
+
 LOG_TYPES = ["api", "audit", "authenticator"]
 ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"
-
-
-@dataclass(frozen=True)
-class ControlPlaneSettings:
-    cluster_name: str
-    region: str
-    kubernetes_version: str
-    service_cidr: str
-    public_access_cidrs: Sequence[str]
-    private_access_cidrs: Sequence[str]
-    admin_principals: Sequence[str]
-    bootstrap_creator_admin: bool
-    log_retention_days: int
-    kms_deletion_window_days: int
-    protect: bool
-    tags: dict[str, str]
 
 
 @dataclass
@@ -42,37 +30,39 @@ class ControlPlane:
 
 def create_control_plane(
     name: str,
-    settings: ControlPlaneSettings,
+    args: EksClusterArgs,
     *,
+    private_access_cidrs: Sequence[str],
     subnet_ids: Sequence[pulumi.Input[str]],
     opts: Callable[..., pulumi.ResourceOptions],
 ) -> ControlPlane:
-    s = settings
+    """`private_access_cidrs` may reach the private endpoint: the configured networks, or the
+    created VPC's CIDR."""
     role = aws.iam.Role(
         f"{name}-cluster-role",
-        name=eks_identity.role_name(s.cluster_name, "cluster"),
+        name=eks_identity.role_name(args.cluster_name, "cluster"),
         assume_role_policy=eks_identity.service_trust("eks.amazonaws.com"),
-        tags=s.tags,
+        tags=args.tags,
         opts=opts(),
     )
     role_policy = aws.iam.RolePolicyAttachment(
         f"{name}-cluster-role-policy",
         role=role.name,
-        policy_arn=eks_identity.managed_policy(s.region, "AmazonEKSClusterPolicy"),
+        policy_arn=eks_identity.managed_policy(args.region, "AmazonEKSClusterPolicy"),
         opts=opts(),
     )
 
     key = aws.kms.Key(
         f"{name}-secrets-key",
-        description=f"Envelope encryption of Kubernetes Secrets in EKS cluster {s.cluster_name}",
+        description=f"Envelope encryption of Kubernetes Secrets in EKS cluster {args.cluster_name}",
         enable_key_rotation=True,
-        deletion_window_in_days=s.kms_deletion_window_days,
-        tags=s.tags,
-        opts=opts(protect=s.protect),
+        deletion_window_in_days=args.kms_deletion_window_days,
+        tags=args.tags,
+        opts=opts(protect=args.protect),
     )
     aws.kms.Alias(
         f"{name}-secrets-key",
-        name=f"alias/eks/{s.cluster_name}-secrets",
+        name=f"alias/eks/{args.cluster_name}-secrets",
         target_key_id=key.key_id,
         opts=opts(),
     )
@@ -81,17 +71,17 @@ def create_control_plane(
     # of the never-expiring group EKS would create itself.
     log_group = aws.cloudwatch.LogGroup(
         f"{name}-logs",
-        name=f"/aws/eks/{s.cluster_name}/cluster",
-        retention_in_days=s.log_retention_days,
-        tags=s.tags,
+        name=f"/aws/eks/{args.cluster_name}/cluster",
+        retention_in_days=args.log_retention_days,
+        tags=args.tags,
         opts=opts(),
     )
 
-    public = list(s.public_access_cidrs)
+    public = list(args.public_access_cidrs)
     cluster = aws.eks.Cluster(
         f"{name}-eks",
-        name=s.cluster_name,
-        version=s.kubernetes_version,
+        name=args.cluster_name,
+        version=args.kubernetes_version,
         role_arn=role.arn,
         vpc_config=aws.eks.ClusterVpcConfigArgs(
             subnet_ids=list(subnet_ids),
@@ -100,7 +90,7 @@ def create_control_plane(
             public_access_cidrs=public or None,
         ),
         kubernetes_network_config=aws.eks.ClusterKubernetesNetworkConfigArgs(
-            service_ipv4_cidr=s.service_cidr, ip_family="ipv4"
+            service_ipv4_cidr=args.service_cidr, ip_family="ipv4"
         ),
         encryption_config=aws.eks.ClusterEncryptionConfigArgs(
             provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=key.arn),
@@ -109,18 +99,18 @@ def create_control_plane(
         enabled_cluster_log_types=LOG_TYPES,
         access_config=aws.eks.ClusterAccessConfigArgs(
             authentication_mode="API",
-            bootstrap_cluster_creator_admin_permissions=s.bootstrap_creator_admin,
+            bootstrap_cluster_creator_admin_permissions=args.bootstrap_creator_admin,
         ),
         # The platform installs vpc-cni, kube-proxy and CoreDNS as managed add-ons itself.
         bootstrap_self_managed_addons=False,
-        deletion_protection=s.protect,
-        tags=s.tags,
-        opts=opts(protect=s.protect, depends_on=[log_group, role_policy]),
+        deletion_protection=args.protect,
+        tags=args.tags,
+        opts=opts(protect=args.protect, depends_on=[log_group, role_policy]),
     )
 
     # The private endpoint answers only inside the VPC; these networks may reach it.
     security_group_id = cluster.vpc_config.cluster_security_group_id
-    for cidr in s.private_access_cidrs:
+    for cidr in private_access_cidrs:
         aws.vpc.SecurityGroupIngressRule(
             f"{name}-api-from-{cidr.replace('/', '-')}",
             security_group_id=security_group_id,
@@ -133,7 +123,7 @@ def create_control_plane(
         )
 
     admin_access: list[pulumi.Resource] = []
-    for principal in s.admin_principals:
+    for principal in args.admin_principals:
         slug = _principal_slug(principal)
         entry = aws.eks.AccessEntry(
             f"{name}-admin-{slug}",
@@ -147,7 +137,7 @@ def create_control_plane(
                 f"{name}-admin-{slug}",
                 cluster_name=cluster.name,
                 principal_arn=entry.principal_arn,
-                policy_arn=f"arn:{eks_identity.partition(s.region)}:eks::aws:"
+                policy_arn=f"arn:{eks_identity.partition(args.region)}:eks::aws:"
                 f"cluster-access-policy/{ADMIN_POLICY}",
                 access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
                 opts=opts(),

@@ -46,20 +46,20 @@ def role_name(cluster_name: str, suffix: str) -> str:
     return f"{full[: _IAM_ROLE_NAME_MAX - len(digest) - 1]}-{digest}"
 
 
+def _policy(statement: dict[str, Any]) -> str:
+    """A one-statement IAM policy document."""
+    return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+
 def service_trust(service: str) -> str:
     """Trust for an AWS service principal (the EKS control plane, EC2 nodes)."""
-    return json.dumps(
+    return _policy(
         {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Principal": {"Service": service},
-                    "Action": ["sts:AssumeRole", "sts:TagSession"]
-                    if service.startswith("eks")
-                    else "sts:AssumeRole",
-                }
-            ],
+            "Effect": "Allow",
+            "Principal": {"Service": service},
+            "Action": ["sts:AssumeRole", "sts:TagSession"]
+            if service.startswith("eks")
+            else "sts:AssumeRole",
         }
     )
 
@@ -70,25 +70,20 @@ def account_of(arn: str) -> str:
 
 def pod_identity_trust(cluster_arn: str, namespace: str, service_account: str) -> str:
     """Trust for EKS Pod Identity, limited to one service account of one cluster."""
-    return json.dumps(
+    return _policy(
         {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "EksPodIdentity",
-                    "Effect": "Allow",
-                    "Principal": {"Service": POD_IDENTITY_SERVICE},
-                    "Action": ["sts:AssumeRole", "sts:TagSession"],
-                    "Condition": {
-                        "StringEquals": {
-                            "aws:SourceAccount": account_of(cluster_arn),
-                            "aws:RequestTag/eks-cluster-arn": cluster_arn,
-                            "aws:RequestTag/kubernetes-namespace": namespace,
-                            "aws:RequestTag/kubernetes-service-account": service_account,
-                        }
-                    },
+            "Sid": "EksPodIdentity",
+            "Effect": "Allow",
+            "Principal": {"Service": POD_IDENTITY_SERVICE},
+            "Action": ["sts:AssumeRole", "sts:TagSession"],
+            "Condition": {
+                "StringEquals": {
+                    "aws:SourceAccount": account_of(cluster_arn),
+                    "aws:RequestTag/eks-cluster-arn": cluster_arn,
+                    "aws:RequestTag/kubernetes-namespace": namespace,
+                    "aws:RequestTag/kubernetes-service-account": service_account,
                 }
-            ],
+            },
         }
     )
 
@@ -96,23 +91,18 @@ def pod_identity_trust(cluster_arn: str, namespace: str, service_account: str) -
 def irsa_trust(provider_arn: str, issuer: str, namespace: str, service_account: str) -> str:
     """Trust for IRSA: web identity tokens of one service account, for STS only. `issuer`
     is the OIDC issuer without `https://`."""
-    return json.dumps(
+    return _policy(
         {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "EksServiceAccountWebIdentity",
-                    "Effect": "Allow",
-                    "Principal": {"Federated": provider_arn},
-                    "Action": "sts:AssumeRoleWithWebIdentity",
-                    "Condition": {
-                        "StringEquals": {
-                            f"{issuer}:sub": f"system:serviceaccount:{namespace}:{service_account}",
-                            f"{issuer}:aud": STS_AUDIENCE,
-                        }
-                    },
+            "Sid": "EksServiceAccountWebIdentity",
+            "Effect": "Allow",
+            "Principal": {"Federated": provider_arn},
+            "Action": "sts:AssumeRoleWithWebIdentity",
+            "Condition": {
+                "StringEquals": {
+                    f"{issuer}:sub": f"system:serviceaccount:{namespace}:{service_account}",
+                    f"{issuer}:aud": STS_AUDIENCE,
                 }
-            ],
+            },
         }
     )
 

@@ -9,10 +9,10 @@ scales a group back to its initial size.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from components.cluster import aws_instances, eks_identity
 
@@ -29,18 +29,31 @@ TAINT_EFFECTS = {
 ROOT_DEVICE = "/dev/xvda"  # AL2023 AMIs boot from this device
 
 
-@dataclass(frozen=True)
-class NodeGroupSpec:
-    name: str
-    instance_types: Sequence[str]
-    spot: bool
-    min_size: int
-    max_size: int
-    initial_size: int
-    disk_size_gb: int
-    labels: dict[str, str]
-    taints: Sequence[tuple[str, str, str]]  # (key, value, Kubernetes effect)
-    max_unavailable: int
+class EksNodeGroupArgs(BaseModel):
+    """One managed node group."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(description="Node group name, unique in the cluster.")
+    instance_types: tuple[str, ...] = Field(
+        min_length=1, description="EC2 instance types, all of one architecture."
+    )
+    spot: bool = Field(False, description="Spot capacity instead of on-demand.")
+    min_size: int = Field(1, ge=0, description="Fewest nodes the autoscaler keeps.")
+    max_size: int = Field(3, ge=1, description="Most nodes the autoscaler adds.")
+    initial_size: int = Field(1, ge=0, description="Nodes at creation; then the autoscaler's.")
+    disk_size_gb: int = Field(50, ge=20, description="Encrypted gp3 root volume size in GiB.")
+    labels: dict[str, str] = Field({}, description="Kubernetes node labels.")
+    taints: tuple[tuple[str, str, str], ...] = Field(
+        (), description="(key, value, effect) with Kubernetes effects such as `NoSchedule`."
+    )
+    max_unavailable: int = Field(1, ge=1, description="Nodes replaced at once on updates.")
+
+    @model_validator(mode="after")
+    def _bounds(self) -> EksNodeGroupArgs:
+        if not self.min_size <= self.initial_size <= self.max_size:
+            raise ValueError("initial_size must lie within min_size..max_size")
+        return self
 
 
 def node_role(
@@ -66,7 +79,7 @@ def node_role(
 
 def create_node_group(
     name: str,
-    spec: NodeGroupSpec,
+    spec: EksNodeGroupArgs,
     *,
     cluster_name: str,
     eks_cluster_name: pulumi.Input[str],

@@ -12,10 +12,10 @@ from typing import Literal
 import pulumi
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from components.cluster.base import Cluster, WorkloadIdentity, WorkloadIdentityRequest
+from components.cluster.cloud_access import exec_kubeconfig, storage_class
 from components.cluster.gke_control_plane import control_plane, secrets_key
 from components.cluster.gke_identity import bind_workload_identity
 from components.cluster.gke_network import GkeNetworkArgs, gke_network
@@ -239,17 +239,14 @@ class GkeCluster(Cluster):
         ]
 
     def _database_storage_class(self, name: str, disk_type: str) -> k8s.storage.v1.StorageClass:
-        """Volumes for databases: kept when their claim is deleted, growable in place, and
-        created in the zone the pod lands in."""
-        return k8s.storage.v1.StorageClass(
+        """Volumes for databases: kept when their claim is deleted."""
+        return storage_class(
+            self,
             f"{name}-database-storage",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=DATABASE_STORAGE_CLASS),
+            name=DATABASE_STORAGE_CLASS,
             provisioner="pd.csi.storage.gke.io",
             parameters={"type": disk_type},
             reclaim_policy="Retain",
-            allow_volume_expansion=True,
-            volume_binding_mode="WaitForFirstConsumer",
-            opts=self.child_opts(self),
         )
 
 
@@ -271,31 +268,16 @@ def _dns_endpoint(config: dict | object | None) -> str:
 def _kubeconfig(*, context: str, server: str) -> str:
     """A kubeconfig that asks gke-gcloud-auth-plugin for a short-lived token on every call.
     The DNS endpoint serves a publicly trusted certificate, so no CA data is needed."""
-    return yaml.safe_dump(
+    return exec_kubeconfig(
+        context,
+        {"server": server},
         {
-            "apiVersion": "v1",
-            "kind": "Config",
-            "clusters": [{"name": context, "cluster": {"server": server}}],
-            "contexts": [{"name": context, "context": {"cluster": context, "user": context}}],
-            "current-context": context,
-            "users": [
-                {
-                    "name": context,
-                    "user": {
-                        "exec": {
-                            "apiVersion": "client.authentication.k8s.io/v1beta1",
-                            "command": "gke-gcloud-auth-plugin",
-                            "provideClusterInfo": True,
-                            "interactiveMode": "IfAvailable",
-                            "installHint": "Install gke-gcloud-auth-plugin: "
-                            "gcloud components install gke-gcloud-auth-plugin (see "
-                            "https://cloud.google.com/kubernetes-engine/docs/how-to/"
-                            "cluster-access-for-kubectl#install_plugin)",
-                        }
-                    },
-                }
-            ],
+            "command": "gke-gcloud-auth-plugin",
+            "provideClusterInfo": True,
+            "interactiveMode": "IfAvailable",
+            "installHint": "Install gke-gcloud-auth-plugin: "
+            "gcloud components install gke-gcloud-auth-plugin (see "
+            "https://cloud.google.com/kubernetes-engine/docs/how-to/"
+            "cluster-access-for-kubectl#install_plugin)",
         },
-        sort_keys=False,
-        width=1000,
     )

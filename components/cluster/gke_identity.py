@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 
 import pulumi
 import pulumi_gcp as gcp
@@ -71,21 +72,31 @@ def bind_workload_identity(
         member=workload_identity_member(project, request.namespace, request.service_account),
         opts=opts(depends_on=[pool_ready]),
     )
-    grants = [
-        gcp.projects.IAMMember(
-            f"{name}-{_role_slug(role)}",
-            project=project,
-            role=role,
-            member=account.member,
-            opts=opts(),
-        )
-        for role in request.gcp_project_roles
-    ]
+    grants = grant_project_roles(
+        name, project, request.gcp_project_roles, account.member, opts=opts()
+    )
     return WorkloadIdentity(
         service_account_annotations={"iam.gke.io/gcp-service-account": account.email},
         principal=account.email,
         ready=[impersonation, *grants],
     )
+
+
+def grant_project_roles(
+    name: str,
+    project: str,
+    roles: Sequence[str],
+    member: pulumi.Input[str],
+    *,
+    opts: pulumi.ResourceOptions,
+) -> list[gcp.projects.IAMMember]:
+    """`roles` on `project` for `member`, one `<name>-<role>` grant each."""
+    return [
+        gcp.projects.IAMMember(
+            f"{name}-{_role_slug(role)}", project=project, role=role, member=member, opts=opts
+        )
+        for role in roles
+    ]
 
 
 def _role_slug(role: str) -> str:

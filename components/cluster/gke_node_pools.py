@@ -10,7 +10,7 @@ import pulumi
 import pulumi_gcp as gcp
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from components.cluster.gke_identity import account_id
+from components.cluster.gke_identity import account_id, grant_project_roles
 
 # What nodes themselves need: write logs and metrics, read metadata, pull images. Workloads get
 # their own identities through Workload Identity, never the node's.
@@ -92,16 +92,13 @@ def node_identity(
         project=project,
         opts=pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=depends_on),
     )
-    grants = [
-        gcp.projects.IAMMember(
-            f"{name}-nodes-{role.removeprefix('roles/').replace('.', '-').lower()}",
-            project=project,
-            role=role,
-            member=account.member,
-            opts=pulumi.ResourceOptions(parent=parent, provider=provider),
-        )
-        for role in NODE_ROLES
-    ]
+    grants = grant_project_roles(
+        f"{name}-nodes",
+        project,
+        NODE_ROLES,
+        account.member,
+        opts=pulumi.ResourceOptions(parent=parent, provider=provider),
+    )
     return NodeIdentity(account, grants)
 
 

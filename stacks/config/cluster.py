@@ -46,12 +46,25 @@ _AWS_REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
 _GCP_REGION_RE = re.compile(r"^[a-z]+-[a-z]+\d+$")
 
 
-def _check_zones(region: str, zones: list[str], example: str) -> list[str]:
+def _check_region(value: str, pattern: re.Pattern[str], what: str) -> str:
+    if not pattern.match(value):
+        raise ValueError(f"'{value}' is not {what}")
+    return value
+
+
+def _check_zones(region: str | None, zones: list[str], separator: str, letters: str) -> list[str]:
+    """Zones of `region`, named `<region><separator><letter>` (`eu-west-1a`, `europe-west1-b`).
+    With no valid region there is nothing to check them against."""
+    if region is None:
+        return zones
     if len(zones) < 2:
+        example = [f"{region}{separator}{letter}" for letter in letters]
         raise ValueError(
             f"zones lists {len(zones)} zone(s); list at least two zones of {region}, e.g. {example}"
         )
-    foreign = [z for z in zones if not z.startswith(region) or z == region]
+    # An exact shape, not a prefix: europe-west10-a is no zone of europe-west1.
+    zone = re.compile(re.escape(region) + re.escape(separator) + "[a-z]")
+    foreign = [z for z in zones if not zone.fullmatch(z)]
     if foreign:
         raise ValueError(f"zones {foreign} are not zones of region {region}")
     if len(set(zones)) != len(zones):
@@ -151,23 +164,19 @@ class EksConfig(ConfigModel):
     @field_validator("region")
     @classmethod
     def _region(cls, value: str) -> str:
-        if not _AWS_REGION_RE.match(value):
-            raise ValueError(
-                f"'{value}' is not an AWS region; use a region code such as 'eu-west-1'"
-            )
-        return value
+        return _check_region(
+            value, _AWS_REGION_RE, "an AWS region; use a region code such as 'eu-west-1'"
+        )
 
     @field_validator("zones")
     @classmethod
     def _zones(cls, value: list[str], info) -> list[str]:
         region = info.data.get("region")
-        if region is None:
-            return value
-        if len(value) > _EKS_MAX_ZONES:
+        if region is not None and len(value) > _EKS_MAX_ZONES:
             raise ValueError(
                 f"zones lists {len(value)} zones; list at most {_EKS_MAX_ZONES} (three is usual)"
             )
-        return _check_zones(region, value, f"['{region}a', '{region}b', '{region}c']")
+        return _check_zones(region, value, "", "abc")
 
     @field_validator("admin_principals")
     @classmethod
@@ -249,19 +258,14 @@ class GkeConfig(ConfigModel):
     @field_validator("region")
     @classmethod
     def _region(cls, value: str) -> str:
-        if not _GCP_REGION_RE.match(value):
-            raise ValueError(
-                f"'{value}' is not a Google Cloud region; use a region such as 'europe-west1'"
-            )
-        return value
+        return _check_region(
+            value, _GCP_REGION_RE, "a Google Cloud region; use a region such as 'europe-west1'"
+        )
 
     @field_validator("zones")
     @classmethod
     def _zones(cls, value: list[str], info) -> list[str]:
-        region = info.data.get("region")
-        if region is None:
-            return value
-        return _check_zones(region, value, f"['{region}-b', '{region}-c', '{region}-d']")
+        return _check_zones(info.data.get("region"), value, "-", "bcd")
 
 
 class ClusterConfig(ConfigModel):

@@ -10,7 +10,7 @@ from pydantic import BeforeValidator, Field, WithJsonSchema, field_validator, mo
 
 from components import versions
 from stacks.config.base import ConfigModel, Tier
-from stacks.types import Name, SecretValue
+from stacks.types import Name, SecretValue, matching
 
 if TYPE_CHECKING:
     from stacks.config.stack import StackConfig
@@ -31,35 +31,10 @@ _CRON_DESCRIPTORS = {
 }
 _S3_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _BACKUP_PATH_RE = re.compile(r"^(s3|gs)://(?P<bucket>[a-z0-9][a-z0-9._-]{1,221}[a-z0-9])(/\S*)?$")
+# What each cluster kind's ObjectStore can read: a cloud bucket, or the S3 endpoint.
+_OBJECT_STORES = {"eks": "S3", "gke": "Cloud Storage", "existing": "an S3-compatible endpoint"}
 # Roles CloudNativePG itself manages; declaring them would fight the operator.
 _RESERVED_ROLES = {"postgres", "streaming_replica"}
-
-
-def _pg_identifier(value: Any) -> str:
-    if not isinstance(value, str) or not _PG_IDENTIFIER_RE.match(value):
-        raise ValueError(
-            f"{value!r} is not a Postgres name the platform accepts; use at most 63 lowercase "
-            "letters, digits and underscores, starting with a letter"
-        )
-    return value
-
-
-def _storage_size(value: Any) -> str:
-    if not isinstance(value, str) or not _STORAGE_SIZE_RE.match(value):
-        raise ValueError(
-            f"{value!r} is not a storage size; write a Kubernetes quantity in Mi, Gi or Ti, "
-            "such as '20Gi'"
-        )
-    return value
-
-
-def _memory(value: Any) -> str:
-    if not isinstance(value, str) or not _MEMORY_RE.match(value):
-        raise ValueError(
-            f"{value!r} is not a memory size; write a Kubernetes quantity in Mi or Gi, "
-            "such as '2Gi'"
-        )
-    return value
 
 
 def _cpu(value: Any) -> str:
@@ -84,15 +59,6 @@ def _backup_schedule(value: Any) -> str:
     return text
 
 
-def _retention(value: Any) -> str:
-    if not isinstance(value, str) or not _RETENTION_RE.match(value):
-        raise ValueError(
-            f"{value!r} is not a retention period; write a number and d, w or m "
-            "(days, weeks, months), such as '30d'"
-        )
-    return value
-
-
 def _timestamp(value: Any) -> str:
     text = value.isoformat() if isinstance(value, datetime) else str(value)
     try:
@@ -107,14 +73,26 @@ def _timestamp(value: Any) -> str:
     return text
 
 
-PgIdentifier = Annotated[str, BeforeValidator(_pg_identifier), WithJsonSchema({"type": "string"})]
-StorageSize = Annotated[str, BeforeValidator(_storage_size), WithJsonSchema({"type": "string"})]
-MemorySize = Annotated[str, BeforeValidator(_memory), WithJsonSchema({"type": "string"})]
+PgIdentifier = matching(
+    _PG_IDENTIFIER_RE,
+    "is not a Postgres name the platform accepts; use at most 63 lowercase letters, digits "
+    "and underscores, starting with a letter",
+)
+StorageSize = matching(
+    _STORAGE_SIZE_RE,
+    "is not a storage size; write a Kubernetes quantity in Mi, Gi or Ti, such as '20Gi'",
+)
+MemorySize = matching(
+    _MEMORY_RE, "is not a memory size; write a Kubernetes quantity in Mi or Gi, such as '2Gi'"
+)
 CpuAmount = Annotated[str, BeforeValidator(_cpu), WithJsonSchema({"type": "string"})]
 BackupSchedule = Annotated[
     str, BeforeValidator(_backup_schedule), WithJsonSchema({"type": "string"})
 ]
-Retention = Annotated[str, BeforeValidator(_retention), WithJsonSchema({"type": "string"})]
+Retention = matching(
+    _RETENTION_RE,
+    "is not a retention period; write a number and d, w or m (days, weeks, months), such as '30d'",
+)
 Timestamp = Annotated[str, BeforeValidator(_timestamp), WithJsonSchema({"type": "string"})]
 
 
@@ -453,6 +431,16 @@ def _restore_problems(
                 f"{key}.restore.source",
                 f"cluster '{db.name}' cannot restore from its own name: its new backups would "
                 "collide with the archive it restores from; restore into a new cluster name",
+            )
+        ]
+    scheme = "gs" if cfg.cluster.kind == "gke" else "s3"
+    if restore.backup_path is not None and not restore.backup_path.startswith(f"{scheme}://"):
+        return [
+            (
+                f"{key}.restore.backupPath",
+                f"'{restore.backup_path}' cannot be read from the {cfg.cluster.kind} cluster, "
+                f"which restores from {_OBJECT_STORES[cfg.cluster.kind]}; write "
+                f"{scheme}://<bucket>/<path>",
             )
         ]
     source = by_name.get(restore.source)

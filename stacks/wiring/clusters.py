@@ -45,11 +45,15 @@ def _existing(cfg: StackConfig, name: str) -> Cluster:
     )
 
 
+def _protect(cfg: StackConfig) -> bool:
+    """Cluster protection: `cluster.protect` when set, else the tier's."""
+    return cfg.cluster.protect if cfg.cluster.protect is not None else cfg.protect_stateful
+
+
 def _eks(cfg: StackConfig, name: str) -> Cluster:
     eks = cfg.cluster.eks
     assert eks is not None  # the config model guarantees the section for kind eks
     net = eks.network
-    protect = cfg.cluster.protect if cfg.cluster.protect is not None else cfg.protect_stateful
     return EksCluster(
         name,
         EksClusterArgs(
@@ -74,7 +78,7 @@ def _eks(cfg: StackConfig, name: str) -> Cluster:
             bootstrap_creator_admin=cfg.eks_creator_admin,
             log_retention_days=eks.log_retention_days,
             kms_deletion_window_days=7 if cfg.tier is Tier.dev else 30,
-            protect=protect,
+            protect=_protect(cfg),
             node_groups=tuple(_eks_node_group(p) for p in cfg.node_pools),
             autoscaler_replicas=2 if cfg.ha else 1,
             tags={"platform.io/cluster": name, "platform.io/tier": cfg.tier.value},
@@ -100,7 +104,6 @@ def _gke(cfg: StackConfig, name: str) -> Cluster:
     gke = cfg.cluster.gke
     assert gke is not None  # the config model guarantees the section for kind gke
     net = gke.network
-    protect = cfg.cluster.protect if cfg.cluster.protect is not None else cfg.protect_stateful
     return GkeCluster(
         name,
         GkeClusterArgs(
@@ -123,7 +126,7 @@ def _gke(cfg: StackConfig, name: str) -> Cluster:
             secrets_key_rotation_days=gke.secrets_key_rotation_days,
             database_disk_type=gke.database_disk_type,
             enable_services=gke.enable_services,
-            protect=protect,
+            protect=_protect(cfg),
         ),
     )
 

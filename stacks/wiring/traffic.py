@@ -57,6 +57,7 @@ def build(cfg: StackConfig, cluster: Cluster, stack: str) -> Traffic:
                     issuer=issuer,
                     namespace=ingress.gateway.namespace,
                     secret_name=TLS_SECRET,
+                    depends_on=[ingress.namespace],
                 )
                 if domain
                 else None
