@@ -113,6 +113,11 @@ CASES = {
         "encrypted with `pulumi config set --secret --path "
         "'platform:cluster.existing.kubeconfig' <value>`",
     ),
+    "node pool name too long for a unique suffix": (
+        cloud(EKS, pools=[{**POOL, "name": "general-purpose-compute-pool-01"}]),
+        "platform:nodePools[0].name: 'general-purpose-compute-pool-01' is longer than 30 "
+        "characters; the cloud appends a unique suffix to pool names, so shorten it",
+    ),
     "fewer than two zones": (
         cloud({**EKS, "eks": {**EKS["eks"], "zones": ["eu-west-1a"]}}),
         "platform:cluster.eks.zones: zones lists 1 zone(s); list at least two zones",

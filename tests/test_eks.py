@@ -278,7 +278,7 @@ def test_launch_templates_harden_every_node(run_of, tier):
 
 
 def test_node_groups_follow_their_pools(dev_run, stack_run):
-    groups = {g.inputs["nodeGroupName"]: g for g in dev_run.of_type(NODE_GROUP)}
+    groups = {g.inputs["nodeGroupNamePrefix"][:-1]: g for g in dev_run.of_type(NODE_GROUP)}
     arm, batch = groups["arm"], groups["batch"]
     assert arm.inputs["amiType"] == "AL2023_ARM_64_STANDARD"
     assert arm.inputs["instanceTypes"] == ["m7g.large", "c7g.large"]
@@ -287,7 +287,7 @@ def test_node_groups_follow_their_pools(dev_run, stack_run):
     assert batch.inputs["amiType"] == "AL2023_x86_64_STANDARD"
     assert batch.inputs["capacityType"] == "SPOT"
     assert batch.inputs["taints"] == [{"key": "batch", "effect": "NO_EXECUTE"}]
-    prod = {g.inputs["nodeGroupName"]: g for g in stack_run("prod").of_type(NODE_GROUP)}
+    prod = {g.inputs["nodeGroupNamePrefix"][:-1]: g for g in stack_run("prod").of_type(NODE_GROUP)}
     assert prod["system"].inputs["labels"] == {"platform.example.com/pool": "system"}
     assert prod["spot"].inputs["taints"] == [
         {"key": "platform.example.com/spot", "value": "true", "effect": "NO_SCHEDULE"}

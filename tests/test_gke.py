@@ -159,7 +159,7 @@ def test_deletion_protection_and_protect_outside_dev_only(tier, protected, gke_r
 
 def _pools(gke_run, tier: str) -> list[tuple[dict, offline.Registration]]:
     run = gke_run(tier)
-    by_name = {r.inputs["name"]: r for r in run.of_type(NODE_POOL)}
+    by_name = {r.inputs["namePrefix"][:-1]: r for r in run.of_type(NODE_POOL)}
     pools = _config(tier)["platform:nodePools"]
     assert sorted(by_name) == sorted(p["name"] for p in pools)
     return [(p, by_name[p["name"]]) for p in pools]

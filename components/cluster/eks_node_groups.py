@@ -123,7 +123,9 @@ def create_node_group(
     return aws.eks.NodeGroup(
         resource,
         cluster_name=eks_cluster_name,
-        node_group_name=spec.name,
+        # A prefix, not a fixed name: a change that forces a new group (instance types,
+        # capacity type) creates the replacement before deleting the old one.
+        node_group_name_prefix=f"{spec.name}-",
         version=kubernetes_version,
         node_role_arn=node_role_arn,
         subnet_ids=list(subnet_ids),

@@ -145,7 +145,9 @@ def node_pool(
     `pulumi up` never fights it (and never replaces the pool over it)."""
     return gcp.container.NodePool(
         f"{cluster_name}-{pool.name}",
-        name=pool.name,
+        # A prefix, not a fixed name: a change that forces a new pool (machine type, spot)
+        # creates the replacement before deleting the old one.
+        name_prefix=f"{pool.name}-",
         project=project,
         location=region,
         cluster=cluster.name,

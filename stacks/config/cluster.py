@@ -312,8 +312,15 @@ class Taint(ConfigModel):
     )
 
 
+# The clouds append a unique suffix to a pool's name (so a replacement can be created before
+# the old pool is deleted); GKE allows a prefix of 31 characters.
+_POOL_NAME_MAX = 30
+
+
 class NodePoolConfig(ConfigModel):
-    name: Name = Field(description="Pool name, unique in the stack.")
+    name: Name = Field(
+        description=f"Pool name, unique in the stack, at most {_POOL_NAME_MAX} characters."
+    )
     instance_types: list[str] = Field(
         min_length=1,
         description="Instance (EKS) or machine (GKE, exactly one) types, e.g. `m7i.large`.",
@@ -328,6 +335,16 @@ class NodePoolConfig(ConfigModel):
     disk_size_gb: int = Field(50, ge=20, description="Root volume size in GiB.")
     labels: dict[str, str] = Field({}, description="Kubernetes node labels.")
     taints: list[Taint] = Field([], description="Kubernetes node taints.")
+
+    @field_validator("name")
+    @classmethod
+    def _short_name(cls, value: str) -> str:
+        if len(value) > _POOL_NAME_MAX:
+            raise ValueError(
+                f"'{value}' is longer than {_POOL_NAME_MAX} characters; the cloud appends a "
+                "unique suffix to pool names, so shorten it"
+            )
+        return value
 
     @model_validator(mode="after")
     def _bounds(self) -> NodePoolConfig:
