@@ -10,7 +10,7 @@ KIND_CLUSTER ?= platform
 export PULUMI_BACKEND_URL ?= file://$(STATE_DIR)
 export PULUMI_CONFIG_PASSPHRASE_FILE ?= $(STATE_DIR)/passphrase
 
-.PHONY: venv test lint plan up preview destroy kind reference
+.PHONY: venv test plan up preview destroy kind reference _pulumi_cli _pulumi_stack
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -34,17 +34,19 @@ kind:
 	@command -v kind >/dev/null || { echo "kind is not installed: https://kind.sigs.k8s.io/docs/user/quick-start/#installation"; exit 1; }
 	@kind get clusters 2>/dev/null | grep -qx '$(KIND_CLUSTER)' || kind create cluster --name $(KIND_CLUSTER)
 
-# Local file backend and a generated passphrase: no Pulumi account and no cloud needed.
-_pulumi_stack: venv
+_pulumi_cli:
 	@command -v pulumi >/dev/null || { \
 	  echo "The Pulumi CLI is not installed. Install it with 'curl -fsSL https://get.pulumi.com | sh'"; \
 	  echo "(or see https://www.pulumi.com/docs/iac/download-install/), then run 'make $(MAKECMDGOALS)' again."; \
 	  exit 1; }
+
+# Local file backend and a generated passphrase: no Pulumi account and no cloud needed.
+_pulumi_stack: _pulumi_cli venv
 	@mkdir -p $(STATE_DIR)
 	@test -s $(PULUMI_CONFIG_PASSPHRASE_FILE) || { umask 077; $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(32))' > $(PULUMI_CONFIG_PASSPHRASE_FILE); }
 	@pulumi stack select $(STACK) 2>/dev/null || pulumi stack init $(STACK) --secrets-provider passphrase
 
-up: $(if $(filter dev,$(STACK)),kind) _pulumi_stack
+up: _pulumi_stack $(if $(filter dev,$(STACK)),kind)
 	pulumi up --stack $(STACK) $(PULUMI_FLAGS)
 
 preview: _pulumi_stack
