@@ -133,3 +133,42 @@ def test_the_schema_checks_catch_a_bad_object():
         aliases=[],
     )
     assert conformance.kubernetes_findings(bad, "1.35")
+
+
+# Resources that hold data or guard it: losing one loses data or locks it away.
+STATEFUL_TYPES = {
+    "aws:eks/cluster:Cluster",
+    "aws:kms/key:Key",
+    "aws:s3/bucket:Bucket",
+    "gcp:container/cluster:Cluster",
+    "gcp:kms/keyRing:KeyRing",
+    "gcp:kms/cryptoKey:CryptoKey",
+    "gcp:storage/bucket:Bucket",
+    "kubernetes:postgresql.cnpg.io/v1:Cluster",
+}
+CRD_INSTALLERS = {"kubernetes:helm.sh/v3:Release", "kubernetes:yaml/v2:ConfigFile"}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_stateful_resources_are_protected_outside_dev(stack_run, stack):
+    run = stack_run(stack)
+    stateful = [r for r in run.registrations.values() if r.type in STATEFUL_TYPES]
+    if run.outputs["tier"].value == "dev":
+        assert [r.name for r in run.registrations.values() if r.protect] == []
+    else:
+        assert stateful, "a non-dev stack with nothing stateful"
+        assert [r.name for r in stateful if not r.protect] == []
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_custom_resource_waits_for_what_installs_its_crd(stack_run, stack):
+    run = stack_run(stack)
+    version = _version(run)
+    installers = {r.urn for r in run.registrations.values() if r.type in CRD_INSTALLERS}
+    custom = [
+        r
+        for r in conformance.kubernetes_objects(list(run.registrations.values()))
+        if not conformance.is_builtin(r, version)
+    ]
+    assert custom, "no custom resources were emitted"
+    assert [r.name for r in custom if not installers & set(r.dependencies)] == []
