@@ -84,6 +84,9 @@ class CertificatesArgs(BaseModel):
     )
     # Resources cert-manager needs first: the Gateway API CRDs it watches.
     depends_on: Sequence[Any] = Field((), description="Resources to create before cert-manager.")
+    extra_values: dict[str, Any] = Field(
+        {}, description="Extra cert-manager chart values, merged over the platform's."
+    )
 
     @model_validator(mode="after")
     def _issuable(self) -> CertificatesArgs:
@@ -142,6 +145,7 @@ class Certificates(pulumi.ComponentResource):
             versions.CERT_MANAGER,
             namespace=args.namespace,
             values=cert_manager_values(args.high_availability, annotations),
+            extra_values=args.extra_values,
             parent=self,
             depends_on=[namespace, *args.depends_on, *ready],
         )

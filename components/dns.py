@@ -44,6 +44,9 @@ class ExternalDnsArgs(BaseModel):
     )
     sources: tuple[str, ...] = Field(DEFAULT_SOURCES, description="Kinds of objects to watch.")
     namespace: str = Field("external-dns", description="Namespace of external-dns.")
+    extra_values: dict[str, Any] = Field(
+        {}, description="Extra external-dns chart values, merged over the platform's."
+    )
 
 
 class ExternalDns(pulumi.ComponentResource):
@@ -89,6 +92,7 @@ class ExternalDns(pulumi.ComponentResource):
             versions.EXTERNAL_DNS,
             namespace=args.namespace,
             values=values,
+            extra_values=args.extra_values,
             parent=self,
             depends_on=before,
         )

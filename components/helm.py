@@ -24,10 +24,12 @@ def helm_release(
     depends_on: Sequence[pulumi.Resource] = (),
     release_name: str | None = None,
     timeout_seconds: int = 600,
+    extra_values: dict[str, Any] | None = None,
 ) -> k8s.helm.v3.Release:
     """Install `chart` at its pinned version. `values` must use the chart's real keys (the
-    conformance tests check them against the chart's values schema). Secrets never go in
-    values: reference a Kubernetes Secret instead."""
+    conformance tests check them against the chart's values schema); `extra_values`, the
+    component's escape hatch, is merged over them key by key. Secrets never go in values:
+    reference a Kubernetes Secret instead."""
     return k8s.helm.v3.Release(
         name,
         name=release_name or chart.name,
@@ -38,10 +40,21 @@ def helm_release(
         ),
         namespace=namespace,
         create_namespace=False,
-        values=values,
+        values=merge_values(values, extra_values or {}),
         atomic=True,
         cleanup_on_fail=True,
         max_history=10,
         timeout=timeout_seconds,
         opts=cluster.child_opts(parent, depends_on=depends_on),
     )
+
+
+def merge_values(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """Chart values with `extra` merged over them, key by key."""
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge_values(merged[key], value)
+        else:
+            merged[key] = value
+    return merged

@@ -104,7 +104,8 @@ class Ingress(pulumi.ComponentResource):
             f"{name}-traefik",
             versions.TRAEFIK,
             namespace=args.namespace,
-            values=_deep_merge(traefik_values(cluster.cloud, args), args.extra_values),
+            values=traefik_values(cluster.cloud, args),
+            extra_values=args.extra_values,
             parent=self,
             depends_on=before_traefik,
         )
@@ -227,13 +228,3 @@ def traefik_values(cloud: str, args: IngressArgs) -> dict[str, Any]:
             {"app.kubernetes.io/name": "traefik"}
         )
     return values
-
-
-def _deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in extra.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _deep_merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged

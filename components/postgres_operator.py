@@ -40,6 +40,9 @@ class PostgresOperatorArgs(BaseModel):
     operator_values: dict[str, Any] = Field(
         {}, description="Extra cloudnative-pg chart values, merged over the platform's."
     )
+    plugin_values: dict[str, Any] = Field(
+        {}, description="Extra plugin-barman-cloud chart values, merged over the platform's."
+    )
 
 
 class PostgresOperator(pulumi.ComponentResource):
@@ -61,7 +64,11 @@ class PostgresOperator(pulumi.ComponentResource):
         namespace = platform_namespace(cluster, args.namespace, self)
 
         def release(
-            suffix: str, chart: Chart, values: dict[str, Any], after: list[pulumi.Resource]
+            suffix: str,
+            chart: Chart,
+            values: dict[str, Any],
+            extra: dict[str, Any],
+            after: list[pulumi.Resource],
         ) -> k8s.helm.v3.Release:
             return helm_release(
                 cluster,
@@ -69,6 +76,7 @@ class PostgresOperator(pulumi.ComponentResource):
                 chart,
                 namespace=namespace.metadata.name,
                 values=values,
+                extra_values=extra,
                 parent=self,
                 depends_on=[namespace, *after],
             )
@@ -81,8 +89,8 @@ class PostgresOperator(pulumi.ComponentResource):
                 "crds": {"create": True},
                 "config": {"clusterWide": True},
                 "resources": _resources("100m", "200Mi", "500Mi"),
-                **args.operator_values,
             },
+            args.operator_values,
             [],
         )
         self.plugin = None
@@ -91,6 +99,7 @@ class PostgresOperator(pulumi.ComponentResource):
                 "barman-cloud",
                 versions.BARMAN_CLOUD_PLUGIN,
                 {"crds": {"create": True}, "resources": _resources("50m", "100Mi", "300Mi")},
+                args.plugin_values,
                 [self.operator, args.cert_manager],
             )
         self.register_outputs(

@@ -21,7 +21,7 @@ from components import versions
 from components.cluster import Cluster
 from components.helm import helm_release
 from components.namespace import platform_namespace
-from components.secrets import SecretStoreRef, external_secret, merge_values
+from components.secrets import SecretStoreRef, external_secret
 
 OAUTH_SECRET = "operator-oauth"
 # The operator image runs as root and writes its tailnet state under $HOME, so `restricted`
@@ -91,19 +91,14 @@ class TailscaleAccess(pulumi.ComponentResource):
             f"{name}-operator",
             versions.TAILSCALE_OPERATOR,
             namespace=args.namespace,
-            values=merge_values(
-                {
-                    "installCRDs": True,
-                    "operatorConfig": {
-                        "hostname": args.hostname,
-                        "defaultTags": list(args.tags),
-                    },
-                    # "true" is auth mode: callers are impersonated by their tailnet identity.
-                    # The chart then also installs the impersonation ClusterRole.
-                    "apiServerProxyConfig": {"mode": "true"},
-                },
-                args.extra_values,
-            ),
+            values={
+                "installCRDs": True,
+                "operatorConfig": {"hostname": args.hostname, "defaultTags": list(args.tags)},
+                # "true" is auth mode: callers are impersonated by their tailnet identity.
+                # The chart then also installs the impersonation ClusterRole.
+                "apiServerProxyConfig": {"mode": "true"},
+            },
+            extra_values=args.extra_values,
             parent=self,
             depends_on=[namespace, credentials],
         )

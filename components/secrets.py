@@ -217,6 +217,7 @@ class Secrets(pulumi.ComponentResource):
             versions.EXTERNAL_SECRETS,
             namespace=args.namespace,
             values=self._values(annotations),
+            extra_values=args.extra_values,
             parent=self,
             depends_on=ready,
         )
@@ -329,7 +330,7 @@ class Secrets(pulumi.ComponentResource):
             "webhook": {"replicaCount": replicas, "podDisruptionBudget": {"enabled": ha}},
             "certController": {"replicaCount": replicas, "podDisruptionBudget": {"enabled": ha}},
         }
-        return merge_values(values, self._args.extra_values)
+        return values
 
     # --- store ----------------------------------------------------------------------------
 
@@ -461,14 +462,3 @@ def _gcp_member(principal: str) -> str:
     """An IAM member from a workload identity principal (a service account e-mail, or an
     already-typed member such as `principal://...`)."""
     return principal if ":" in principal else f"serviceAccount:{principal}"
-
-
-def merge_values(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-    """Chart values with `extra` (the escape hatch) merged over them, key by key."""
-    merged = dict(base)
-    for key, value in extra.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = merge_values(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
