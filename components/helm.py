@@ -25,11 +25,13 @@ def helm_release(
     release_name: str | None = None,
     timeout_seconds: int = 600,
     extra_values: dict[str, Any] | None = None,
+    skip_crds: bool = False,
 ) -> k8s.helm.v3.Release:
     """Install `chart` at its pinned version. `values` must use the chart's real keys (the
     conformance tests check them against the chart's values schema); `extra_values`, the
     component's escape hatch, is merged over them key by key. Secrets never go in values:
-    reference a Kubernetes Secret instead."""
+    reference a Kubernetes Secret instead. `skip_crds` is for charts whose CRDs (kept in the
+    chart's crds/ folder, which Helm never upgrades) the platform applies itself."""
     return k8s.helm.v3.Release(
         name,
         name=release_name or chart.name,
@@ -41,6 +43,7 @@ def helm_release(
         namespace=namespace,
         create_namespace=False,
         values=merge_values(values, extra_values or {}),
+        skip_crds=skip_crds,
         atomic=True,
         cleanup_on_fail=True,
         max_history=10,

@@ -106,6 +106,9 @@ class Ingress(pulumi.ComponentResource):
             namespace=args.namespace,
             values=traefik_values(cluster.cloud, args),
             extra_values=args.extra_values,
+            # Only standard APIs are served (Gateway API, whose CRDs are managed above, and
+            # Ingress); Traefik's own CRDs, which Helm would never upgrade, are not installed.
+            skip_crds=True,
             parent=self,
             depends_on=before_traefik,
         )
@@ -209,7 +212,7 @@ def traefik_values(cloud: str, args: IngressArgs) -> dict[str, Any]:
         "providers": {
             "kubernetesGateway": {"enabled": True},
             "kubernetesIngress": {"enabled": True},
-            "kubernetesCRD": {"enabled": True},
+            "kubernetesCRD": {"enabled": False},
         },
         # The platform owns the GatewayClass and Gateway (listeners, TLS, allowed routes).
         "gateway": {"enabled": False},

@@ -249,14 +249,21 @@ def aws_load_balancer_controller(
     }
     if high_availability:
         values["topologySpreadConstraints"] = spread_constraints(selector)
+    # Helm installs crds/ once and never upgrades it; applied here, the CRDs follow the chart.
+    crds = k8s.yaml.v2.ConfigGroup(
+        f"{name}-aws-load-balancer-controller-crds",
+        files=list(versions.AWS_LOAD_BALANCER_CONTROLLER_CRDS_URLS),
+        opts=cluster.child_opts(parent),
+    )
     return helm_release(
         cluster,
         f"{name}-aws-load-balancer-controller",
         versions.AWS_LOAD_BALANCER_CONTROLLER,
         namespace=AWS_LBC_NAMESPACE,
         values=values,
+        skip_crds=True,
         parent=parent,
-        depends_on=identity.ready,
+        depends_on=[crds, *identity.ready],
     )
 
 

@@ -57,6 +57,14 @@ CLUSTER_AUTOSCALER = Chart(
     "cluster-autoscaler", "9.59.0", "https://kubernetes.github.io/autoscaler"
 )
 
+# CRDs of charts that keep them in crds/, which Helm installs once and never upgrades: the
+# platform applies them itself from the chart's tagged source, so they follow the chart.
+AWS_LOAD_BALANCER_CONTROLLER_CRDS_URLS = tuple(
+    "https://raw.githubusercontent.com/kubernetes-sigs/aws-load-balancer-controller/"
+    f"v{AWS_LOAD_BALANCER_CONTROLLER.version}/helm/aws-load-balancer-controller/crds/{name}"
+    for name in ("crds.yaml", "gateway-crds.yaml")
+)
+
 # Gateway API standard channel, applied from the upstream release asset.
 GATEWAY_API = "v1.6.1"
 GATEWAY_API_CRDS_URL = (

@@ -107,6 +107,9 @@ def test_traefik_serves_gateway_api_and_ingress_and_ingress_nginx_is_absent(stac
     )
     charts = {r.inputs["chart"] for r in run.of_type("kubernetes:helm.sh/v3:Release")}
     assert not any("nginx" in c for c in charts)
+    # Traefik's own CRDs would never be upgraded by Helm; only standard APIs are served.
+    assert values["providers"]["kubernetesCRD"]["enabled"] is False
+    assert traefik.inputs["skipCrds"] is True
 
 
 def test_dev_uses_a_node_port_without_cloud_annotations(stack_run):
@@ -131,6 +134,12 @@ def test_eks_gets_a_public_nlb_with_ip_targets_through_the_load_balancer_control
     controller = release(run, "aws-load-balancer-controller")
     assert controller.inputs["version"] == versions.AWS_LOAD_BALANCER_CONTROLLER.version
     assert controller.urn in traefik.dependencies
+    # Its CRDs are applied from the chart's tag, so they follow chart upgrades.
+    [crds] = run.of_type("kubernetes:yaml/v2:ConfigGroup")
+    assert crds.inputs["files"] == list(versions.AWS_LOAD_BALANCER_CONTROLLER_CRDS_URLS)
+    assert all(f"/v{controller.inputs['version']}/" in url for url in crds.inputs["files"])
+    assert controller.inputs["skipCrds"] is True
+    assert crds.urn in controller.dependencies
     values = controller.inputs["values"]
     assert values["region"] == "eu-west-1"
     assert values["clusterName"] and values["vpcId"]
