@@ -172,3 +172,22 @@ def test_every_custom_resource_waits_for_what_installs_its_crd(stack_run, stack)
     ]
     assert custom, "no custom resources were emitted"
     assert [r.name for r in custom if not installers & set(r.dependencies)] == []
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_in_cluster_resources_go_with_a_cluster_the_platform_owns(stack_run, stack):
+    """A destroy must not hang on an unreachable API: on EKS/GKE everything in the cluster is
+    deleted with it. An existing cluster outlives the stack, so its objects are deleted."""
+    run = stack_run(stack)
+    clusters = [
+        r.urn
+        for r in run.registrations.values()
+        if r.type in {"aws:eks/cluster:Cluster", "gcp:container/cluster:Cluster"}
+    ]
+    in_cluster = [
+        r
+        for r in run.registrations.values()
+        if r.type.startswith("kubernetes:") and r.type != "pulumi:providers:kubernetes"
+    ]
+    expected = clusters[0] if clusters else ""
+    assert [r.name for r in in_cluster if r.deleted_with != expected] == []
