@@ -191,8 +191,9 @@ CASES = {
         cloud(EKS),
         "platform:cluster.eks.publicAccessCidrs: the API endpoint is private only "
         "(cluster.eks.publicAccessCidrs is empty) and access.tailscale.enabled is false, so "
-        "nothing outside the VPC can reach the cluster API; enable access.tailscale or list "
-        "the networks that need the endpoint in cluster.eks.publicAccessCidrs",
+        "nothing outside the VPC can reach the cluster API; enable access.tailscale, list "
+        "the networks that need the endpoint in cluster.eks.publicAccessCidrs, or list a VPN "
+        "routed into the VPC in cluster.eks.network.privateAccessCidrs",
     ),
     "plaintext OAuth secret": (
         base(
@@ -249,6 +250,25 @@ def test_bad_access_config_is_rejected(case):
     config, expected = CASES[case]
     lines = errors_of(config)
     assert any(line.startswith(f"Pulumi.test.yaml: {expected}") for line in lines), lines
+
+
+def test_a_vpn_routed_into_the_vpc_is_an_access_path(run_config):
+    def with_private_access(cidrs):
+        network = {"vpcCidr": "10.20.0.0/16", "privateAccessCidrs": cidrs}
+        return cloud({**EKS, "eks": {**EKS["eks"], "network": network}})
+
+    run = run_config(with_private_access(["10.20.0.0/16", "10.200.0.0/16"]))
+    assert run.of_type("aws:eks/cluster:Cluster") and not _has_tailscale(run)
+    # The VPC's own range is not a way in from outside.
+    lines = errors_of(with_private_access(["10.20.0.0/16"]))
+    assert any("the API endpoint is private only" in line for line in lines), lines
+
+
+def _has_tailscale(run) -> bool:
+    return any(
+        r.inputs["chart"] == "tailscale-operator"
+        for r in run.of_type("kubernetes:helm.sh/v3:Release")
+    )
 
 
 def test_private_eks_with_tailscale_builds(run_config):

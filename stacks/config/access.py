@@ -12,6 +12,7 @@ from stacks.config.base import ConfigModel
 from stacks.types import Name, SecretValue
 
 if TYPE_CHECKING:
+    from stacks.config.cluster import EksConfig
     from stacks.config.stack import StackConfig
 
 
@@ -147,17 +148,31 @@ def problems(cfg: StackConfig) -> list[tuple[str, str]]:
                 )
             )
     eks = cfg.cluster.eks
-    if eks is not None and not eks.public_access_cidrs and not tailscale.enabled:
+    if (
+        eks is not None
+        and not eks.public_access_cidrs
+        and not tailscale.enabled
+        and not _routed_into_vpc(eks)
+    ):
         found.append(
             (
                 "cluster.eks.publicAccessCidrs",
                 "the API endpoint is private only (cluster.eks.publicAccessCidrs is empty) "
                 "and access.tailscale.enabled is false, so nothing outside the VPC can "
-                "reach the cluster API; enable access.tailscale or list the networks that "
-                "need the endpoint in cluster.eks.publicAccessCidrs",
+                "reach the cluster API; enable access.tailscale, list the networks that "
+                "need the endpoint in cluster.eks.publicAccessCidrs, or list a VPN routed "
+                "into the VPC in cluster.eks.network.privateAccessCidrs",
             )
         )
     names = [n.name for n in cfg.access.namespaces]
     for dup in sorted({n for n in names if names.count(n) > 1}):
         found.append(("access.namespaces", f"namespace '{dup}' is listed twice"))
     return found
+
+
+def _routed_into_vpc(eks: EksConfig) -> bool:
+    """Whether `network.privateAccessCidrs` lets in a network from outside the VPC (a VPN or
+    Direct Connect route): that is an access path to the private endpoint."""
+    net = eks.network
+    outside = [c for c in net.private_access_cidrs if net.vpc_id or not c.subnet_of(net.vpc_cidr)]
+    return bool(outside)
