@@ -318,6 +318,8 @@ class Secrets(pulumi.ComponentResource):
             # v1 only: the deprecated v1beta1 API stays unserved.
             "crds": {"unsafeServeV1Beta1": False},
             "replicaCount": replicas,
+            # Without it every replica reconciles (controller and cert controller alike).
+            "leaderElect": ha,
             "podDisruptionBudget": {"enabled": ha},
             "serviceAccount": {
                 "create": True,

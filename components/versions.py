@@ -52,7 +52,6 @@ AWS_LOAD_BALANCER_CONTROLLER = Chart(
 EXTERNAL_DNS = Chart("external-dns", "1.21.1", "https://kubernetes-sigs.github.io/external-dns/")
 EXTERNAL_SECRETS = Chart("external-secrets", "2.9.0", "https://charts.external-secrets.io")
 TAILSCALE_OPERATOR = Chart("tailscale-operator", "1.102.3", "https://pkgs.tailscale.com/helmcharts")
-KARPENTER = Chart("karpenter", "1.14.1", "oci://public.ecr.aws/karpenter/karpenter")
 CLUSTER_AUTOSCALER = Chart(
     "cluster-autoscaler", "9.59.0", "https://kubernetes.github.io/autoscaler"
 )
@@ -85,6 +84,11 @@ EKS_ADDONS_BY_MINOR = {
     "1.34": {"coredns": "v1.13.2-eksbuild.11", "kube-proxy": "v1.34.6-eksbuild.2"},
     "1.35": {"coredns": "v1.14.3-eksbuild.3", "kube-proxy": "v1.35.3-eksbuild.2"},
 }
+
+
+# cluster-autoscaler is released per Kubernetes minor and should match the cluster's; the
+# chart's default image follows only its newest minor. Same minors as the add-ons above.
+CLUSTER_AUTOSCALER_IMAGE_TAGS = {"1.33": "v1.33.6", "1.34": "v1.34.5", "1.35": "v1.35.2"}
 
 
 def eks_addons(kubernetes_version: str) -> dict[str, str]:

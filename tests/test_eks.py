@@ -320,6 +320,8 @@ def test_cluster_autoscaler_discovers_this_clusters_groups(stack_run):
     assert values["autoDiscovery"] == {"clusterName": "platform-prod"}
     assert values["awsRegion"] == "eu-west-1" and values["cloudProvider"] == "aws"
     assert values["replicaCount"] == 2
+    # The autoscaler release matching the cluster's minor, not the chart's newest.
+    assert values["image"]["tag"] == versions.CLUSTER_AUTOSCALER_IMAGE_TAGS["1.35"]
     association = next(
         r
         for r in run.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
@@ -551,3 +553,9 @@ def test_bad_eks_config_is_rejected_with_a_clear_message(case):
     config, expected = CASES[case]
     lines = errors_of(config)
     assert any(line.startswith(f"Pulumi.test.yaml: {expected}") for line in lines), lines
+
+
+def test_every_supported_eks_minor_has_an_autoscaler_release():
+    assert set(versions.CLUSTER_AUTOSCALER_IMAGE_TAGS) == set(versions.EKS_ADDONS_BY_MINOR)
+    for minor, tag in versions.CLUSTER_AUTOSCALER_IMAGE_TAGS.items():
+        assert tag.startswith(f"v{minor}."), (minor, tag)

@@ -122,6 +122,16 @@ def test_the_operator_runs_as_the_bound_service_account_and_serves_only_v1():
     assert values["installCRDs"] is True
 
 
+def test_replicated_operator_elects_a_leader():
+    """Two controller replicas without leader election would both reconcile every object."""
+    single = _one(_run("aws"), ESO_RELEASE).inputs["values"]
+    assert single["replicaCount"] == 1
+    assert single["leaderElect"] is False
+    values = _one(_run("aws", high_availability=True), ESO_RELEASE).inputs["values"]
+    assert values["replicaCount"] == values["certController"]["replicaCount"] == 2
+    assert values["leaderElect"] is True
+
+
 def test_eks_binds_the_operator_with_pod_identity(stack_run):
     run = stack_run("prod")
     association = _pod_identity(run, "external-secrets")

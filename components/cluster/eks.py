@@ -196,7 +196,12 @@ class EksCluster(Cluster):
         self._storage_classes(name)
         self.database_storage_class = DATABASE_STORAGE_CLASS
         eks_autoscaler.install_autoscaler(
-            self, name, args.cluster_name, args.region, args.autoscaler_replicas
+            self,
+            name,
+            args.cluster_name,
+            args.region,
+            args.autoscaler_replicas,
+            args.kubernetes_version,
         )
 
         self.register_outputs(

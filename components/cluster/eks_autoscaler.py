@@ -65,8 +65,12 @@ def autoscaler_policy(cluster_name: str) -> str:
     )
 
 
-def autoscaler_values(cluster_name: str, region: str, replicas: int) -> dict[str, Any]:
+def autoscaler_values(
+    cluster_name: str, region: str, replicas: int, kubernetes_version: str
+) -> dict[str, Any]:
     return {
+        # The autoscaler release that matches the cluster's minor version.
+        "image": {"tag": versions.CLUSTER_AUTOSCALER_IMAGE_TAGS[kubernetes_version]},
         "cloudProvider": "aws",
         "awsRegion": region,
         "autoDiscovery": {"clusterName": cluster_name},
@@ -97,7 +101,12 @@ def autoscaler_values(cluster_name: str, region: str, replicas: int) -> dict[str
 
 
 def install_autoscaler(
-    cluster: Cluster, name: str, cluster_name: str, region: str, replicas: int
+    cluster: Cluster,
+    name: str,
+    cluster_name: str,
+    region: str,
+    replicas: int,
+    kubernetes_version: str,
 ) -> pulumi.Resource:
     identity = cluster.bind_workload_identity(
         WorkloadIdentityRequest(
@@ -113,7 +122,7 @@ def install_autoscaler(
         f"{name}-cluster-autoscaler",
         versions.CLUSTER_AUTOSCALER,
         namespace=NAMESPACE,
-        values=autoscaler_values(cluster_name, region, replicas),
+        values=autoscaler_values(cluster_name, region, replicas, kubernetes_version),
         parent=cluster,
         depends_on=identity.ready,
     )

@@ -28,12 +28,17 @@ from components.cluster.gke_node_pools import (
 
 DATABASE_STORAGE_CLASS = "database-retain"
 
-# APIs the cluster needs. Left enabled on destroy: other things in the project may use them.
+# APIs the cluster and the platform on it use (Secret Manager for External Secrets, Cloud DNS
+# for certificates and records, Cloud Storage for database backups). Left enabled on destroy:
+# other things in the project may use them.
 _REQUIRED_SERVICES = (
     "compute.googleapis.com",
     "container.googleapis.com",
     "cloudkms.googleapis.com",
     "iam.googleapis.com",
+    "secretmanager.googleapis.com",
+    "dns.googleapis.com",
+    "storage.googleapis.com",
 )
 
 

@@ -241,8 +241,8 @@ class GkeConfig(ConfigModel):
     )
     enable_services: bool = Field(
         True,
-        description="Enable the Google APIs the cluster needs (compute, container, cloudkms, "
-        "iam) in the project; they stay enabled on destroy.",
+        description="Enable the Google APIs the platform uses (compute, container, cloudkms, "
+        "iam, secretmanager, dns, storage) in the project; they stay enabled on destroy.",
     )
 
     @field_validator("project")
