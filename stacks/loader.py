@@ -116,22 +116,18 @@ def load(
     """Validate `raw` (full config keys such as `platform:tier` mapped to engine values).
 
     `secret_keys` are the keys Pulumi reports as secret; `file_config`, when the stack file is
-    at hand, pins down exactly which values inside them were encrypted.
+    at hand, pins down exactly which values inside them were encrypted. A secret key the file
+    does not hold (one from a Pulumi ESC environment) counts as secret throughout.
     """
     prefix = f"{PROJECT}:"
     values = {k[len(prefix) :]: _parse(v) for k, v in raw.items() if k.startswith(prefix)}
-    if file_config is not None:
-        paths = set().union(
-            set(),
-            *(
-                secure_paths(v, (k[len(prefix) :],))
-                for k, v in file_config.items()
-                if k.startswith(prefix)
-            ),
-        )
-    else:
-        secret = {k[len(prefix) :] for k in secret_keys if k.startswith(prefix)}
-        paths = set().union(set(), *(_leaf_paths(values[k], (k,)) for k in secret if k in values))
+    in_file = {k[len(prefix) :]: v for k, v in (file_config or {}).items() if k.startswith(prefix)}
+    secret = {k[len(prefix) :] for k in secret_keys if k.startswith(prefix)} - in_file.keys()
+    paths = set().union(
+        set(),
+        *(secure_paths(v, (k,)) for k, v in in_file.items()),
+        *(_leaf_paths(values[k], (k,)) for k in secret if k in values),
+    )
     try:
         cfg = StackConfig.model_validate(_wrap(values, paths))
     except ValidationError as exc:

@@ -218,3 +218,19 @@ def test_a_required_secret_field_accepts_only_encrypted_values():
     assert Credentials.model_validate({"token": SecretInput("s")}).token.get_secret_value() == "s"
     with pytest.raises(ValidationError, match="stored in plaintext"):
         Credentials.model_validate({"token": "s"})
+
+
+def test_a_secret_key_from_outside_the_stack_file_counts_as_secret():
+    """Pulumi ESC environments hand the program secret keys the stack file does not hold."""
+    from stacks import loader
+
+    raw = {
+        "platform:tier": "dev",
+        "platform:cluster": '{"kind": "existing", "existing": {"kubeconfig": "apiVersion: v1"}}',
+    }
+    cfg = loader.load(
+        raw, secret_keys=["platform:cluster"], file_config={"platform:tier": "dev"}, source="x"
+    )
+    assert cfg.cluster.existing.kubeconfig.get_secret_value() == "apiVersion: v1"
+    with pytest.raises(ConfigurationError, match="stored in plaintext"):
+        loader.load(raw, secret_keys=[], file_config={"platform:tier": "dev"}, source="x")
