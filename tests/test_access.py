@@ -13,7 +13,7 @@ from components.baseline import AppNamespace, NamespaceBaseline, NamespaceBaseli
 from components.cluster import ExistingCluster, ExistingClusterArgs
 from components.private_access import TailscaleAccess, TailscaleArgs
 from stacks import offline
-from tests.test_config_errors import EKS, base, cloud, errors_of
+from tests.test_config_errors import EKS, assert_rejected, base, cloud, errors_of
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 NAMESPACE = "kubernetes:core/v1:Namespace"
@@ -247,9 +247,7 @@ CASES = {
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_bad_access_config_is_rejected(case):
-    config, expected = CASES[case]
-    lines = errors_of(config)
-    assert any(line.startswith(f"Pulumi.test.yaml: {expected}") for line in lines), lines
+    assert_rejected(*CASES[case])
 
 
 def test_a_vpn_routed_into_the_vpc_is_an_access_path(run_config):

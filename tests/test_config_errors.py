@@ -52,6 +52,12 @@ def errors_of(config) -> list[str]:
     return lines
 
 
+def assert_rejected(config, expected: str) -> None:
+    """`config` fails with a line that starts with `expected` (after the stack file name)."""
+    lines = errors_of(config)
+    assert any(line.startswith(f"Pulumi.test.yaml: {expected}") for line in lines), lines
+
+
 CASES = {
     "misspelled key": (
         base(cluster={"kind": "existing", "existng": {}}),
@@ -156,9 +162,7 @@ CASES = {
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_bad_config_is_rejected_with_a_clear_message(case):
-    config, expected = CASES[case]
-    lines = errors_of(config)
-    assert any(line.startswith(f"Pulumi.test.yaml: {expected}") for line in lines), lines
+    assert_rejected(*CASES[case])
 
 
 def test_every_problem_is_reported_at_once():

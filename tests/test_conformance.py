@@ -190,4 +190,5 @@ def test_in_cluster_resources_go_with_a_cluster_the_platform_owns(stack_run, sta
         if r.type.startswith("kubernetes:") and r.type != "pulumi:providers:kubernetes"
     ]
     expected = clusters[0] if clusters else ""
+    assert in_cluster, "no Kubernetes resources were emitted"
     assert [r.name for r in in_cluster if r.deleted_with != expected] == []

@@ -117,7 +117,7 @@ def test_external_dns_is_off_on_dev(stack_run):
     assert not [
         r
         for r in stack_run("dev").of_type("kubernetes:helm.sh/v3:Release")
-        if "external-dns" in r.name
+        if r.inputs["chart"] == "external-dns"
     ]
 
 
@@ -130,7 +130,8 @@ def test_external_dns_can_be_turned_off():
         }
     )
     run = run_on_fake(config, "aws")
-    assert not [r for r in run.of_type("kubernetes:helm.sh/v3:Release") if "external-dns" in r.name]
+    charts = {r.inputs["chart"] for r in run.of_type("kubernetes:helm.sh/v3:Release")}
+    assert "cert-manager" in charts and "external-dns" not in charts
 
 
 def test_an_existing_cluster_reads_a_cloud_dns_key_from_a_secret(run_config):

@@ -15,7 +15,7 @@ from components.cluster.eks import EksClusterArgs, EksNodeGroupArgs
 from stacks import loader, offline
 from stacks.wiring import clusters
 from tests.conftest import ROOT
-from tests.test_config_errors import EKS, POOL, base, cloud, errors_of
+from tests.test_config_errors import EKS, POOL, assert_rejected, base, cloud
 
 DEV_EKS = base(
     tier="dev",
@@ -550,9 +550,7 @@ CASES = {
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_bad_eks_config_is_rejected_with_a_clear_message(case):
-    config, expected = CASES[case]
-    lines = errors_of(config)
-    assert any(line.startswith(f"Pulumi.test.yaml: {expected}") for line in lines), lines
+    assert_rejected(*CASES[case])
 
 
 def test_every_supported_eks_minor_has_an_autoscaler_release():

@@ -17,7 +17,7 @@ from components.cluster.gke_network import GkeNetworkArgs
 from components.cluster.gke_node_pools import NODE_ROLES, GkeNodePoolArgs
 from stacks import offline
 from tests.conftest import ROOT, stack_config
-from tests.test_config_errors import GKE, POOL, cloud, errors_of
+from tests.test_config_errors import GKE, POOL, assert_rejected, cloud
 
 CLUSTER = "gcp:container/cluster:Cluster"
 NODE_POOL = "gcp:container/nodePool:NodePool"
@@ -501,9 +501,7 @@ GKE_CASES = {
 
 @pytest.mark.parametrize("case", sorted(GKE_CASES))
 def test_bad_gke_config_is_rejected_with_a_clear_message(case):
-    config, expected = GKE_CASES[case]
-    lines = errors_of(config)
-    assert any(line.startswith(f"Pulumi.test.yaml: {expected}") for line in lines), lines
+    assert_rejected(*GKE_CASES[case])
 
 
 def test_a_minimal_gke_config_builds(run_config):

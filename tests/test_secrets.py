@@ -22,7 +22,7 @@ from components.secrets import (
 from components.sops import SopsKey, SopsKeyArgs
 from stacks import offline
 from tests.fakes import FakeCloudCluster
-from tests.test_config_errors import EKS, POOL, base, cloud, errors_of
+from tests.test_config_errors import EKS, POOL, assert_rejected, base, cloud
 
 ESO_RELEASE = "kubernetes:helm.sh/v3:Release"
 STORE = "kubernetes:external-secrets.io/v1:ClusterSecretStore"
@@ -432,6 +432,4 @@ CASES = {
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_bad_secrets_config_is_rejected(case):
-    config, expected = CASES[case]
-    lines = errors_of(config)
-    assert any(line.startswith(f"Pulumi.test.yaml: {expected}") for line in lines), lines
+    assert_rejected(*CASES[case])

@@ -45,10 +45,6 @@ def test_dev_targets_a_local_cluster_without_a_cloud_account(stack_run):
     assert not [r for r in run.registrations.values() if r.type.split(":")[0] in {"aws", "gcp"}]
 
 
-def test_dev_protects_nothing(stack_run):
-    assert not [r.name for r in stack_run("dev").registrations.values() if r.protect]
-
-
 def test_the_program_entry_point_exports_the_platform_outputs(stack_run, monkeypatch):
     """`__main__.py`, as the Pulumi CLI runs it: config from the engine, outputs exported."""
     import runpy

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.test_config_errors import EKS, GKE, base, cloud, errors_of
+from tests.test_config_errors import EKS, GKE, assert_rejected, base, cloud, errors_of
 
 DOMAIN = {"domain": "apps.example.com"}
 EMAIL = {"acmeEmail": "ops@example.com"}
@@ -93,9 +93,7 @@ CASES = {
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_bad_traffic_config_is_rejected_with_a_clear_message(case):
-    config, expected = CASES[case]
-    lines = errors_of(config)
-    assert any(line.startswith(f"Pulumi.test.yaml: {expected}") for line in lines), lines
+    assert_rejected(*CASES[case])
 
 
 def test_credentials_never_appear_in_messages():
