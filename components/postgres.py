@@ -13,7 +13,6 @@ import json
 from typing import Any, Literal
 
 import pulumi
-import pulumi_aws as aws
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 import pulumi_random as random
@@ -22,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from components import versions
 from components.backup_bucket import BackupBucket, BackupBucketArgs
 from components.cluster import Cluster, WorkloadIdentityRequest
+from components.cluster.eks_identity import partition
 from components.postgres_operator import PLUGIN_NAME, PostgresOperator
 
 _MODEL = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
@@ -402,7 +402,7 @@ class PostgresCluster(pulumi.ComponentResource):
             namespace=self._args.namespace,
             service_account=name,
             aws_policy=(
-                _aws_policy(bucket, reads, self._cluster.region or "", self._partition())
+                _aws_policy(bucket, reads, self._cluster.region or "")
                 if self._cluster.cloud == "aws"
                 else None
             ),
@@ -434,12 +434,6 @@ class PostgresCluster(pulumi.ComponentResource):
                     )
                 )
         return dict(identity.service_account_annotations)
-
-    def _partition(self) -> pulumi.Output[str]:
-        result = aws.get_partition_output(
-            opts=pulumi.InvokeOutputOptions(provider=self._cluster.cloud_provider, parent=self)
-        )
-        return result.partition
 
     def _spec(
         self,
@@ -524,14 +518,13 @@ def _aws_policy(
     bucket: BackupBucket | None,
     reads: BackupLocation | None,
     region: str,
-    partition: pulumi.Output[str],
 ) -> pulumi.Output[str]:
     """Read-write on this cluster's bucket and key; read-only on the restore source."""
     own = [bucket.bucket_arn, bucket.kms_key_arn] if bucket is not None else [None, None]
     source = [reads.bucket_name, reads.kms_key_arn] if reads is not None else [None, None]
 
     def document(values: list[Any]) -> str:
-        own_arn, own_key, source_bucket, source_key, partition = values
+        own_arn, own_key, source_bucket, source_key = values
         statements: list[dict[str, Any]] = []
         if own_arn is not None:
             statements += [
@@ -544,7 +537,7 @@ def _aws_policy(
                 _allow("UseBackupKey", ["kms:Decrypt", "kms:GenerateDataKey"], own_key),
             ]
         if source_bucket is not None:
-            source_arn = f"arn:{partition}:s3:::{source_bucket}"
+            source_arn = f"arn:{partition(region)}:s3:::{source_bucket}"
             statements += [
                 _allow("ListRestoreSource", _LIST_BUCKET, source_arn),
                 _allow("ReadRestoreSource", ["s3:GetObject"], f"{source_arn}/*"),
@@ -552,7 +545,7 @@ def _aws_policy(
             ]
         return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
-    return pulumi.Output.all(*own, *source, partition).apply(document)
+    return pulumi.Output.all(*own, *source).apply(document)
 
 
 def _allow(sid: str, actions: list[str], resource: str, **extra: Any) -> dict[str, Any]:

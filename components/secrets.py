@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from components import versions
 from components.cluster import Cluster, WorkloadIdentityRequest
+from components.cluster.eks_identity import partition
 from components.errors import ConfigurationError
 from components.helm import helm_release
 from components.namespace import platform_namespace
@@ -264,10 +265,10 @@ class Secrets(pulumi.ComponentResource):
     def _aws_policy(self) -> pulumi.Output[str]:
         opts = pulumi.InvokeOptions(provider=self._cluster.cloud_provider)
         account = aws.get_caller_identity_output(opts=opts).account_id
-        partition = aws.get_partition_output(opts=opts).partition
         region, prefix = self._cluster.region, self._args.prefix
-        return pulumi.Output.all(partition, account).apply(
-            lambda p: json.dumps(
+        arn_partition = partition(region or "")
+        return account.apply(
+            lambda account_id: json.dumps(
                 {
                     "Version": "2012-10-17",
                     "Statement": [
@@ -275,8 +276,8 @@ class Secrets(pulumi.ComponentResource):
                             "Sid": "ReadStackSecrets",
                             "Effect": "Allow",
                             "Action": list(AWS_READ_ACTIONS),
-                            "Resource": f"arn:{p[0]}:secretsmanager:{region}:{p[1]}:secret:"
-                            f"{prefix}*",
+                            "Resource": f"arn:{arn_partition}:secretsmanager:{region}:"
+                            f"{account_id}:secret:{prefix}*",
                         }
                     ],
                 }

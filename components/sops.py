@@ -18,6 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from components.cluster import Cluster, WorkloadIdentityRequest
+from components.cluster.eks_identity import partition
 from components.errors import ConfigurationError
 
 ENCRYPTED_REGEX = "^(data|stringData)$"
@@ -130,9 +131,9 @@ class SopsKey(pulumi.ComponentResource):
         cluster, args = self._cluster, self._args
         opts = pulumi.InvokeOptions(provider=cluster.cloud_provider)
         account = aws.get_caller_identity_output(opts=opts).account_id
-        partition = aws.get_partition_output(opts=opts).partition
-        policy = pulumi.Output.all(partition, account, decrypter).apply(
-            lambda p: json.dumps(_aws_key_policy(p[0], p[1], p[2], args.encrypters))
+        arn_partition = partition(cluster.region or "")
+        policy = pulumi.Output.all(account, decrypter).apply(
+            lambda p: json.dumps(_aws_key_policy(arn_partition, p[0], p[1], args.encrypters))
         )
         key = aws.kms.Key(
             self._name,

@@ -141,10 +141,6 @@ INVOKES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
         "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/ci",
         "userId": "AIDAEXAMPLE",
     },
-    "aws:index/getPartition:getPartition": lambda args: {
-        "partition": "aws",
-        "dnsSuffix": "amazonaws.com",
-    },
     # --- gcp ---
     "gcp:organizations/getProject:getProject": lambda args: {
         "projectId": args.get("projectId", "example-project"),
