@@ -2,6 +2,7 @@
 # state backend; `make test` runs the test suite. Both create .venv from requirements.txt.
 
 PYTHON ?= python3
+UV_VERSION ?= 0.13.9
 VENV ?= .venv
 STACK ?= dev
 STATE_DIR ?= $(CURDIR)/.pulumi-state
@@ -12,10 +13,13 @@ export PULUMI_CONFIG_PASSPHRASE_FILE ?= $(STATE_DIR)/passphrase
 
 .PHONY: venv test plan up preview destroy kind reference _pulumi_cli _pulumi_stack
 
-$(VENV)/.installed: requirements.txt
+# uv installs the pinned requirements in seconds; if it cannot be installed, pip does the same.
+$(VENV)/.installed: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -r requirements.txt
+	@echo "Installing requirements.txt into $(VENV) (uv $(UV_VERSION), pip as the fallback)..."
+	@$(VENV)/bin/python -m pip install --disable-pip-version-check --quiet uv==$(UV_VERSION) \
+	  && $(VENV)/bin/python -m uv pip install --python $(VENV)/bin/python -r requirements.txt \
+	  || $(VENV)/bin/python -m pip install --disable-pip-version-check -r requirements.txt
 	touch $@
 
 venv: $(VENV)/.installed
@@ -25,10 +29,10 @@ test: venv
 	$(VENV)/bin/python -m pytest
 
 plan: venv
-	$(VENV)/bin/python -m stacks plan $(STACK)
+	$(VENV)/bin/python -m kube_platform.stacks plan $(STACK)
 
 reference: venv
-	$(VENV)/bin/python -m stacks reference --write
+	$(VENV)/bin/python -m kube_platform.stacks reference --write
 
 kind:
 	@command -v kind >/dev/null || { echo "kind is not installed: https://kind.sigs.k8s.io/docs/user/quick-start/#installation"; exit 1; }

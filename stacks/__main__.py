@@ -1,10 +1,10 @@
-"""Command line: `python -m stacks plan <stack>` and `python -m stacks reference`.
+"""Command line: `python -m kube_platform.stacks plan <stack>` and `... reference`.
 
-python -m stacks plan prod                       # print the resource tree and counts
-python -m stacks plan prod --out plan.json       # also write the plan as JSON
-python -m stacks plan prod --compare old.json    # and print what changed since old.json
-python -m stacks plan prod --preview             # unknown computed values, as in preview
-python -m stacks reference --write               # regenerate docs/configuration.md
+python -m kube_platform.stacks plan prod                     # the resource tree and counts
+python -m kube_platform.stacks plan prod --out plan.json     # also write the plan as JSON
+python -m kube_platform.stacks plan prod --compare old.json  # what changed since old.json
+python -m kube_platform.stacks plan prod --preview           # computed values unknown
+python -m kube_platform.stacks reference --write             # regenerate docs/configuration.md
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ import json
 import sys
 from pathlib import Path
 
-from components.errors import ConfigurationError
+from kube_platform.components.errors import ConfigurationError
 
 
 def _plan(args: argparse.Namespace) -> int:
-    from stacks import offline, plan
+    from kube_platform.stacks import offline, plan
 
     try:
         run = offline.run(args.stack, preview=args.preview, project_dir=Path(args.project_dir))
@@ -43,7 +43,7 @@ def _plan(args: argparse.Namespace) -> int:
 
 
 def _reference(args: argparse.Namespace) -> int:
-    from stacks import reference
+    from kube_platform.stacks import reference
 
     text = reference.render()
     if args.write:
@@ -56,7 +56,7 @@ def _reference(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m stacks",
+        prog="python -m kube_platform.stacks",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -15,11 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from kube_platform.components.errors import ConfigurationError
+from kube_platform.stacks.config import PROJECT, StackConfig
+from kube_platform.stacks.types import SecretInput
 from pydantic import BaseModel, ValidationError
-
-from components.errors import ConfigurationError
-from stacks.config import PROJECT, StackConfig
-from stacks.types import SecretInput
 
 SECRET_PLACEHOLDER = "[secret]"
 Path_ = tuple[str | int, ...]

@@ -14,13 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+from kube_platform.stacks import loader
+from kube_platform.stacks.config import PROJECT
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
-
-from stacks import loader
-from stacks.config import PROJECT
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 COMPUTED = "<computed>"
@@ -284,7 +283,7 @@ def run(
     """Run the program for `stack` (its stack file, or `config` as a stack file's `config:`
     mapping) and return what it registered. Configuration errors propagate as
     `ConfigurationError`."""
-    from stacks import platform
+    from kube_platform.stacks import platform
 
     file_config = (
         config

@@ -8,7 +8,7 @@ import json
 from collections import Counter
 from typing import Any
 
-from stacks.offline import Run
+from kube_platform.stacks.offline import Run
 
 SECRET = "[secret]"
 

@@ -10,11 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-
-from components.cluster import Cluster
-from components.namespace import platform_namespace
-from stacks.config import StackConfig
-from stacks.wiring import access, clusters, databases, secrets, traffic
+from kube_platform.components.cluster import Cluster
+from kube_platform.components.kubernetes.namespace import platform_namespace
+from kube_platform.stacks.config import StackConfig
+from kube_platform.stacks.wiring import access, clusters, databases, secrets, traffic
 
 PLATFORM_NAMESPACE = "platform-system"
 

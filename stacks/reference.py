@@ -9,11 +9,10 @@ import typing
 from pathlib import Path
 from typing import Any
 
+from kube_platform.stacks.config import PROJECT, TIER_DEFAULTS, StackConfig
+from kube_platform.stacks.types import is_secret_annotation, is_secret_field
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
-
-from stacks.config import PROJECT, TIER_DEFAULTS, StackConfig
-from stacks.types import is_secret_annotation, is_secret_field
 
 REFERENCE_PATH = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
 
@@ -78,8 +77,8 @@ def render() -> str:
     lines = [
         "# Configuration reference",
         "",
-        "Generated from `stacks/config/` by `python -m stacks reference --write`; a test "
-        "fails when it is stale. Keys live under the `platform:` namespace of a stack file. "
+        "Generated from `stacks/config/` by `python -m kube_platform.stacks reference --write`; "
+        "a test fails when it is stale. Keys live under the `platform:` namespace of a stack file. "
         "Secret strings must be set with `pulumi config set --secret`.",
         "",
         "## Tier defaults",

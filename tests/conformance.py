@@ -11,8 +11,8 @@ from typing import Any
 import jsonschema
 import kubernetes_validate
 import yaml
+from kube_platform.stacks.offline import COMPUTED, Registration
 
-from stacks.offline import COMPUTED, Registration
 from tests.conftest import SCHEMAS
 
 # Resource types that are not Kubernetes objects themselves.
@@ -54,7 +54,8 @@ def _group_version_kind(r: Registration) -> tuple[str, str, str]:
 
 
 def _yaml_loader() -> type[yaml.SafeLoader]:
-    class Loader(yaml.SafeLoader):
+    # libyaml's loader when PyYAML has it: the CRDs are megabytes of YAML.
+    class Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
         pass
 
     # prometheus-operator CRDs carry an enum value '=' that PyYAML reads as a value tag.

@@ -1,7 +1,8 @@
 """The shared recording-mocks fixture and helpers for every test.
 
-`stack_run(stack, preview=False)` runs a shipped stack file through `stacks.offline` (Pulumi's
-mock runtime with recording mocks) once per session and returns the recorded `Run`.
+`stack_run(stack, preview=False)` runs a shipped stack file through
+`kube_platform.stacks.offline` (Pulumi's mock runtime with recording mocks) once per session
+and returns the recorded `Run`.
 `run_config(config)` runs an ad-hoc stack file `config:` mapping.
 """
 
@@ -14,8 +15,7 @@ from typing import Any
 
 import pytest
 import yaml
-
-from stacks import offline
+from kube_platform.stacks import offline
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = ROOT.parent / "shared" / "schemas"

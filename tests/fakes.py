@@ -10,8 +10,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
-
-from components.cluster import Cluster, WorkloadIdentity, WorkloadIdentityRequest
+from kube_platform.components.cluster import Cluster, WorkloadIdentity, WorkloadIdentityRequest
 
 
 class FakeCloudCluster(Cluster):

@@ -8,11 +8,15 @@ import json
 import pulumi
 import pytest
 import yaml
+from kube_platform.components.cluster import ExistingCluster, ExistingClusterArgs
+from kube_platform.components.security.baseline import (
+    AppNamespace,
+    NamespaceBaseline,
+    NamespaceBaselineArgs,
+)
+from kube_platform.components.security.private_access import TailscaleAccess, TailscaleArgs
+from kube_platform.stacks import offline
 
-from components.baseline import AppNamespace, NamespaceBaseline, NamespaceBaselineArgs
-from components.cluster import ExistingCluster, ExistingClusterArgs
-from components.private_access import TailscaleAccess, TailscaleArgs
-from stacks import offline
 from tests.test_config_errors import EKS, assert_rejected, base, cloud, errors_of
 
 RELEASE = "kubernetes:helm.sh/v3:Release"

@@ -8,9 +8,9 @@ import subprocess
 import sys
 
 import pytest
+from kube_platform.components.errors import ConfigurationError
+from kube_platform.stacks import offline
 
-from components.errors import ConfigurationError
-from stacks import offline
 from tests.conftest import ROOT
 
 EKS = {
@@ -211,10 +211,9 @@ def test_the_plan_command_prints_errors_without_a_traceback(tmp_path):
 
 
 def test_a_required_secret_field_accepts_only_encrypted_values():
+    from kube_platform.stacks.config import ConfigModel
+    from kube_platform.stacks.types import SecretInput, SecretValue
     from pydantic import ValidationError
-
-    from stacks.config import ConfigModel
-    from stacks.types import SecretInput, SecretValue
 
     class Credentials(ConfigModel):
         token: SecretValue
@@ -226,7 +225,7 @@ def test_a_required_secret_field_accepts_only_encrypted_values():
 
 def test_a_secret_key_from_outside_the_stack_file_counts_as_secret():
     """Pulumi ESC environments hand the program secret keys the stack file does not hold."""
-    from stacks import loader
+    from kube_platform.stacks import loader
 
     raw = {
         "platform:tier": "dev",

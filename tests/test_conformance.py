@@ -94,7 +94,7 @@ def test_no_secret_is_in_plaintext(stack_run, stack):
 
 def test_the_secret_checks_catch_a_leak():
     """The plaintext check itself must be able to fail."""
-    from stacks.offline import Registration
+    from kube_platform.stacks.offline import Registration
 
     leaked = Registration(
         urn="u",
@@ -115,7 +115,7 @@ def test_the_secret_checks_catch_a_leak():
 
 
 def test_the_schema_checks_catch_a_bad_object():
-    from stacks.offline import Registration
+    from kube_platform.stacks.offline import Registration
 
     bad = Registration(
         urn="u",

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import pulumi
 import pytest
-
-from components.cluster import ExistingCluster, ExistingClusterArgs, WorkloadIdentityRequest
-from components.errors import ConfigurationError
-from stacks import offline
+from kube_platform.components.cluster import (
+    ExistingCluster,
+    ExistingClusterArgs,
+    WorkloadIdentityRequest,
+)
+from kube_platform.components.errors import ConfigurationError
+from kube_platform.stacks import offline
 
 
 def _program(**args):

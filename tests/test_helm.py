@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from components import versions
-from components.cluster import ExistingCluster, ExistingClusterArgs
-from components.helm import merge_values
-from components.ingress import Ingress, IngressArgs
-from stacks import offline
+from kube_platform.components import versions
+from kube_platform.components.cluster import ExistingCluster, ExistingClusterArgs
+from kube_platform.components.kubernetes.helm import merge_values
+from kube_platform.components.traffic.ingress import Ingress, IngressArgs
+from kube_platform.stacks import offline
 
 
 def test_extra_values_merge_key_by_key():

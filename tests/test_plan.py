@@ -7,8 +7,8 @@ import subprocess
 import sys
 
 import pytest
+from kube_platform.stacks import plan
 
-from stacks import plan
 from tests.conftest import ROOT
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 import yaml
+from kube_platform.stacks.config import PROJECT, StackConfig
 
-from stacks.config import PROJECT, StackConfig
 from tests.conftest import ROOT, SHIPPED_STACKS, stack_config
 
 SIMPLE_TYPES = {"string", "integer", "boolean", "array"}

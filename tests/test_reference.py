@@ -1,12 +1,12 @@
 """docs/configuration.md is generated from the config models and must stay current."""
 
-from stacks import reference
-from stacks.config import StackConfig
+from kube_platform.stacks import reference
+from kube_platform.stacks.config import StackConfig
 
 
 def test_configuration_reference_is_current():
     assert reference.REFERENCE_PATH.read_text() == reference.render(), (
-        "docs/configuration.md is stale; run `python -m stacks reference --write`"
+        "docs/configuration.md is stale; run `python -m kube_platform.stacks reference --write`"
     )
 
 

@@ -8,10 +8,9 @@ import json
 import pulumi
 import pytest
 import yaml
-
-from components.cluster import ExistingCluster, ExistingClusterArgs
-from components.errors import ConfigurationError
-from components.secrets import (
+from kube_platform.components.cluster import ExistingCluster, ExistingClusterArgs
+from kube_platform.components.errors import ConfigurationError
+from kube_platform.components.security.secrets import (
     ReplicatedSecret,
     Secrets,
     SecretsArgs,
@@ -19,8 +18,9 @@ from components.secrets import (
     StaticStoreArgs,
     external_secret,
 )
-from components.sops import SopsKey, SopsKeyArgs
-from stacks import offline
+from kube_platform.components.security.sops import SopsKey, SopsKeyArgs
+from kube_platform.stacks import offline
+
 from tests.fakes import FakeCloudCluster
 from tests.test_config_errors import EKS, POOL, assert_rejected, base, cloud
 

@@ -49,9 +49,9 @@ def test_the_program_entry_point_exports_the_platform_outputs(stack_run, monkeyp
     """`__main__.py`, as the Pulumi CLI runs it: config from the engine, outputs exported."""
     import runpy
 
+    from kube_platform.stacks import offline
     from pulumi.runtime.settings import get_root_resource
 
-    from stacks import offline
     from tests.conftest import ROOT
 
     monkeypatch.chdir(ROOT)

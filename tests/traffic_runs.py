@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from stacks import offline
-from stacks.config import StackConfig
-from stacks.config.traffic import problems as traffic_problems
-from stacks.offline import Registration, Run
-from stacks.wiring import traffic
+from kube_platform.stacks import offline
+from kube_platform.stacks.config import StackConfig
+from kube_platform.stacks.config.traffic import problems as traffic_problems
+from kube_platform.stacks.offline import Registration, Run
+from kube_platform.stacks.wiring import traffic
+
 from tests.conftest import ROOT
 from tests.fakes import FakeCloudCluster
 from tests.test_config_errors import EKS, GKE, cloud

@@ -6,8 +6,7 @@ from typing import Any
 
 import pulumi_kubernetes as k8s
 import yaml
-
-from components.cluster.base import Cluster
+from kube_platform.components.cluster.base import Cluster
 
 
 def exec_kubeconfig(context: str, cluster: dict[str, str], exec_: dict[str, Any]) -> str:

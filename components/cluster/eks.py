@@ -13,10 +13,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-
-from components import versions
-from components.cluster import (
+from kube_platform.components import versions
+from kube_platform.components.cluster import (
     aws_network,
     eks_addons,
     eks_autoscaler,
@@ -24,9 +22,10 @@ from components.cluster import (
     eks_identity,
     eks_node_groups,
 )
-from components.cluster.base import Cluster, WorkloadIdentity, WorkloadIdentityRequest
-from components.cluster.cloud_access import exec_kubeconfig, storage_class
-from components.cluster.eks_node_groups import EksNodeGroupArgs
+from kube_platform.components.cluster.base import Cluster, WorkloadIdentity, WorkloadIdentityRequest
+from kube_platform.components.cluster.cloud_access import exec_kubeconfig, storage_class
+from kube_platform.components.cluster.eks_node_groups import EksNodeGroupArgs
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 DEFAULT_STORAGE_CLASS = "gp3"
 DATABASE_STORAGE_CLASS = "gp3-retain"

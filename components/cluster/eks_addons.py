@@ -13,8 +13,7 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
-
-from components.cluster import eks_identity
+from kube_platform.components.cluster import eks_identity
 
 EBS_CSI_SERVICE_ACCOUNT = "ebs-csi-controller-sa"
 BEFORE_NODES = ("vpc-cni", "eks-pod-identity-agent")

@@ -12,10 +12,9 @@ import json
 from typing import Any
 
 import pulumi
-
-from components import versions
-from components.cluster.base import Cluster, WorkloadIdentityRequest
-from components.helm import helm_release
+from kube_platform.components import versions
+from kube_platform.components.cluster.base import Cluster, WorkloadIdentityRequest
+from kube_platform.components.kubernetes.helm import helm_release
 
 NAMESPACE = "kube-system"
 SERVICE_ACCOUNT = "cluster-autoscaler"

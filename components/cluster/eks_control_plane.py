@@ -10,11 +10,10 @@ from typing import TYPE_CHECKING
 
 import pulumi
 import pulumi_aws as aws
-
-from components.cluster import eks_identity
+from kube_platform.components.cluster import eks_identity
 
 if TYPE_CHECKING:
-    from components.cluster.eks import EksClusterArgs
+    from kube_platform.components.cluster.eks import EksClusterArgs
 
 LOG_TYPES = ["api", "audit", "authenticator"]
 ADMIN_POLICY = "AmazonEKSClusterAdminPolicy"

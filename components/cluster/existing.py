@@ -7,9 +7,8 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 import yaml
+from kube_platform.components.cluster.base import Cluster
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-
-from components.cluster.base import Cluster
 
 
 class ExistingClusterArgs(BaseModel):

@@ -12,19 +12,18 @@ from typing import Literal
 import pulumi
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-
-from components.cluster.base import Cluster, WorkloadIdentity, WorkloadIdentityRequest
-from components.cluster.cloud_access import exec_kubeconfig, storage_class
-from components.cluster.gke_control_plane import control_plane, secrets_key
-from components.cluster.gke_identity import bind_workload_identity
-from components.cluster.gke_network import GkeNetworkArgs, gke_network
-from components.cluster.gke_node_pools import (
+from kube_platform.components.cluster.base import Cluster, WorkloadIdentity, WorkloadIdentityRequest
+from kube_platform.components.cluster.cloud_access import exec_kubeconfig, storage_class
+from kube_platform.components.cluster.gke_control_plane import control_plane, secrets_key
+from kube_platform.components.cluster.gke_identity import bind_workload_identity
+from kube_platform.components.cluster.gke_network import GkeNetworkArgs, gke_network
+from kube_platform.components.cluster.gke_node_pools import (
     GkeNodePoolArgs,
     node_config,
     node_identity,
     node_pool,
 )
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 DATABASE_STORAGE_CLASS = "database-retain"
 

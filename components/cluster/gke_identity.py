@@ -8,8 +8,7 @@ from collections.abc import Sequence
 
 import pulumi
 import pulumi_gcp as gcp
-
-from components.cluster.base import WorkloadIdentity, WorkloadIdentityRequest
+from kube_platform.components.cluster.base import WorkloadIdentity, WorkloadIdentityRequest
 
 # Google service account ids: 6-30 characters, lowercase letters, digits and hyphens, starting
 # with a letter and not ending with a hyphen.

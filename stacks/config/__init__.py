@@ -6,9 +6,9 @@ backups; a stack file overrides them key by key. Cross-key checks live in `Stack
 so that the loader can report every problem at once.
 """
 
-from stacks.config.access import AccessConfig, AppNamespaceConfig, TailscaleConfig
-from stacks.config.base import PROJECT, TIER_DEFAULTS, ConfigModel, Tier, TierDefaults
-from stacks.config.cluster import (
+from kube_platform.stacks.config.access import AccessConfig, AppNamespaceConfig, TailscaleConfig
+from kube_platform.stacks.config.base import PROJECT, TIER_DEFAULTS, ConfigModel, Tier, TierDefaults
+from kube_platform.stacks.config.cluster import (
     ClusterConfig,
     EksConfig,
     EksNetworkConfig,
@@ -18,7 +18,7 @@ from stacks.config.cluster import (
     NodePoolConfig,
     Taint,
 )
-from stacks.config.databases import (
+from kube_platform.stacks.config.databases import (
     BackupSchedule,
     CpuAmount,
     DatabaseConfig,
@@ -35,14 +35,14 @@ from stacks.config.databases import (
     StorageSize,
     Timestamp,
 )
-from stacks.config.secrets import (
+from kube_platform.stacks.config.secrets import (
     CloudStoreConfig,
     ReplicatedSecretConfig,
     SecretsConfig,
     SopsConfig,
 )
-from stacks.config.stack import StackConfig
-from stacks.config.traffic import (
+from kube_platform.stacks.config.stack import StackConfig
+from kube_platform.stacks.config.traffic import (
     TIER_ISSUERS,
     CertificatesConfig,
     CloudDnsConfig,

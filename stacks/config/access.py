@@ -6,14 +6,13 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from kube_platform.stacks.config.base import ConfigModel
+from kube_platform.stacks.types import Name, SecretValue
 from pydantic import Field, field_validator
 
-from stacks.config.base import ConfigModel
-from stacks.types import Name, SecretValue
-
 if TYPE_CHECKING:
-    from stacks.config.cluster import EksConfig
-    from stacks.config.stack import StackConfig
+    from kube_platform.stacks.config.cluster import EksConfig
+    from kube_platform.stacks.config.stack import StackConfig
 
 
 class TailscaleConfig(ConfigModel):

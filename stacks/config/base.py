@@ -6,10 +6,9 @@ import re
 from enum import StrEnum
 from typing import Any
 
+from kube_platform.stacks.types import SecretInput, holds_model, is_secret_field, unwrap_secrets
 from pydantic import BaseModel, ConfigDict, model_validator
 from pydantic.alias_generators import to_camel
-
-from stacks.types import SecretInput, holds_model, is_secret_field, unwrap_secrets
 
 PROJECT = "platform"
 

@@ -7,15 +7,14 @@ import re
 from itertools import combinations
 from typing import TYPE_CHECKING, Literal
 
+from kube_platform.components import versions
+from kube_platform.components.cluster import aws_instances
+from kube_platform.stacks.config.base import ConfigModel, Tier
+from kube_platform.stacks.types import Cidr, KubernetesVersion, Name, SecretValue
 from pydantic import Field, field_validator, model_validator
 
-from components import versions
-from components.cluster import aws_instances
-from stacks.config.base import ConfigModel, Tier
-from stacks.types import Cidr, KubernetesVersion, Name, SecretValue
-
 if TYPE_CHECKING:
-    from stacks.config.stack import StackConfig
+    from kube_platform.stacks.config.stack import StackConfig
 
 
 class ExistingClusterConfig(ConfigModel):

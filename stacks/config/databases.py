@@ -6,14 +6,13 @@ import re
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
+from kube_platform.components import versions
+from kube_platform.stacks.config.base import ConfigModel, Tier
+from kube_platform.stacks.types import Name, SecretValue, matching
 from pydantic import BeforeValidator, Field, WithJsonSchema, field_validator, model_validator
 
-from components import versions
-from stacks.config.base import ConfigModel, Tier
-from stacks.types import Name, SecretValue, matching
-
 if TYPE_CHECKING:
-    from stacks.config.stack import StackConfig
+    from kube_platform.stacks.config.stack import StackConfig
 
 _PG_IDENTIFIER_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _STORAGE_SIZE_RE = re.compile(r"^[1-9][0-9]*(Mi|Gi|Ti)$")

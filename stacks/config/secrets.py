@@ -5,13 +5,12 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Literal
 
+from kube_platform.stacks.config.base import ConfigModel, camel_to_snake
+from kube_platform.stacks.types import Name, SecretValue
 from pydantic import Field, field_validator, model_validator
 
-from stacks.config.base import ConfigModel, camel_to_snake
-from stacks.types import Name, SecretValue
-
 if TYPE_CHECKING:
-    from stacks.config.stack import StackConfig
+    from kube_platform.stacks.config.stack import StackConfig
 
 _AWS_SECRET_NAME_RE = re.compile(r"^[A-Za-z0-9/_+=.@-]+$")
 _GCP_SECRET_NAME_RE = re.compile(r"^[A-Za-z0-9_-]+$")

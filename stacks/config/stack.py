@@ -5,19 +5,18 @@ from __future__ import annotations
 
 from typing import Literal
 
+from kube_platform.stacks.config.access import AccessConfig
+from kube_platform.stacks.config.access import problems as access_problems
+from kube_platform.stacks.config.base import PROJECT, TIER_DEFAULTS, ConfigModel, Tier, TierDefaults
+from kube_platform.stacks.config.cluster import ClusterConfig, NodePoolConfig
+from kube_platform.stacks.config.cluster import problems as cluster_problems
+from kube_platform.stacks.config.databases import DatabaseConfig
+from kube_platform.stacks.config.databases import problems as database_problems
+from kube_platform.stacks.config.secrets import SecretsConfig
+from kube_platform.stacks.config.secrets import problems as secrets_problems
+from kube_platform.stacks.config.traffic import CertificatesConfig, DnsConfig, IngressConfig
+from kube_platform.stacks.config.traffic import problems as traffic_problems
 from pydantic import Field
-
-from stacks.config.access import AccessConfig
-from stacks.config.access import problems as access_problems
-from stacks.config.base import PROJECT, TIER_DEFAULTS, ConfigModel, Tier, TierDefaults
-from stacks.config.cluster import ClusterConfig, NodePoolConfig
-from stacks.config.cluster import problems as cluster_problems
-from stacks.config.databases import DatabaseConfig
-from stacks.config.databases import problems as database_problems
-from stacks.config.secrets import SecretsConfig
-from stacks.config.secrets import problems as secrets_problems
-from stacks.config.traffic import CertificatesConfig, DnsConfig, IngressConfig
-from stacks.config.traffic import problems as traffic_problems
 
 
 class StackConfig(ConfigModel):

@@ -5,13 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-
-from components.baseline import AppNamespace, NamespaceBaseline, NamespaceBaselineArgs
-from components.cluster import Cluster
-from components.private_access import TailscaleAccess, TailscaleArgs
-from components.secrets import SecretStoreRef
-from stacks.config import StackConfig
-from stacks.wiring.secrets import TAILSCALE_NAMESPACE
+from kube_platform.components.cluster import Cluster
+from kube_platform.components.security.baseline import (
+    AppNamespace,
+    NamespaceBaseline,
+    NamespaceBaselineArgs,
+)
+from kube_platform.components.security.private_access import TailscaleAccess, TailscaleArgs
+from kube_platform.components.security.secrets import SecretStoreRef
+from kube_platform.stacks.config import StackConfig
+from kube_platform.stacks.wiring.secrets import TAILSCALE_NAMESPACE
 
 
 def build(

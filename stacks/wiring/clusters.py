@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import pulumi
-
-from components.cluster import Cluster, ExistingCluster, ExistingClusterArgs
-from components.cluster.eks import EksCluster, EksClusterArgs, EksNodeGroupArgs
-from components.cluster.gke import GkeCluster, GkeClusterArgs
-from components.cluster.gke_network import GkeNetworkArgs
-from components.cluster.gke_node_pools import GkeNodePoolArgs, GkeTaint
-from components.errors import ConfigurationError
-from stacks.config import NodePoolConfig, StackConfig, Tier
+from kube_platform.components.cluster import Cluster, ExistingCluster, ExistingClusterArgs
+from kube_platform.components.cluster.eks import EksCluster, EksClusterArgs, EksNodeGroupArgs
+from kube_platform.components.cluster.gke import GkeCluster, GkeClusterArgs
+from kube_platform.components.cluster.gke_network import GkeNetworkArgs
+from kube_platform.components.cluster.gke_node_pools import GkeNodePoolArgs, GkeTaint
+from kube_platform.components.errors import ConfigurationError
+from kube_platform.stacks.config import NodePoolConfig, StackConfig, Tier
 
 
 def make_cluster(cfg: StackConfig, stack: str) -> Cluster:

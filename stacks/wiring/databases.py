@@ -6,11 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
-
-from components.cluster import Cluster
-from components.errors import ConfigurationError
-from components.namespace import platform_namespace
-from components.postgres import (
+from kube_platform.components.cluster import Cluster
+from kube_platform.components.data.postgres import (
     BackupLocation,
     PostgresBackups,
     PostgresCluster,
@@ -20,8 +17,10 @@ from components.postgres import (
     PostgresRole,
     S3Endpoint,
 )
-from components.postgres_operator import PostgresOperator, PostgresOperatorArgs
-from stacks.config import DatabaseConfig, S3EndpointConfig, StackConfig
+from kube_platform.components.data.postgres_operator import PostgresOperator, PostgresOperatorArgs
+from kube_platform.components.errors import ConfigurationError
+from kube_platform.components.kubernetes.namespace import platform_namespace
+from kube_platform.stacks.config import DatabaseConfig, S3EndpointConfig, StackConfig
 
 OPERATOR_NAMESPACE = "cnpg-system"
 

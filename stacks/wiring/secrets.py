@@ -7,17 +7,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
-
-from components.cluster import Cluster
-from components.secrets import (
+from kube_platform.components.cluster import Cluster
+from kube_platform.components.security.secrets import (
     ReplicatedSecret,
     Secrets,
     SecretsArgs,
     SecretStoreRef,
     StaticStoreArgs,
 )
-from components.sops import SopsKey, SopsKeyArgs
-from stacks.config import PROJECT, StackConfig
+from kube_platform.components.security.sops import SopsKey, SopsKeyArgs
+from kube_platform.stacks.config import PROJECT, StackConfig
 
 ESO_NAMESPACE = "external-secrets"
 TAILSCALE_NAMESPACE = "tailscale"

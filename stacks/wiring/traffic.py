@@ -7,13 +7,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
-
-from components.certificates import Certificates, CertificatesArgs, PlatformCertificate
-from components.cluster import Cluster
-from components.dns import ExternalDns, ExternalDnsArgs
-from components.dns_zone import CloudDnsZone, DnsZone, Route53Zone
-from components.ingress import Ingress, IngressArgs
-from stacks.config import PROJECT, StackConfig
+from kube_platform.components.cluster import Cluster
+from kube_platform.components.traffic.certificates import (
+    Certificates,
+    CertificatesArgs,
+    PlatformCertificate,
+)
+from kube_platform.components.traffic.dns import ExternalDns, ExternalDnsArgs
+from kube_platform.components.traffic.dns_zone import CloudDnsZone, DnsZone, Route53Zone
+from kube_platform.components.traffic.ingress import Ingress, IngressArgs
+from kube_platform.stacks.config import PROJECT, StackConfig
 
 TLS_SECRET = "platform-tls"
 

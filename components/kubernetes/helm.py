@@ -4,13 +4,14 @@ platform's namespace, and rollback on a failed upgrade."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi_kubernetes as k8s
+from kube_platform.components.versions import Chart
 
-from components.cluster import Cluster
-from components.versions import Chart
+if TYPE_CHECKING:  # the cluster package installs charts itself (the autoscaler)
+    from kube_platform.components.cluster import Cluster
 
 
 def helm_release(

@@ -16,13 +16,12 @@ import pulumi
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 import pulumi_random as random
+from kube_platform.components import versions
+from kube_platform.components.cluster import Cluster, WorkloadIdentityRequest
+from kube_platform.components.cluster.eks_identity import partition
+from kube_platform.components.data.backup_bucket import BackupBucket, BackupBucketArgs
+from kube_platform.components.data.postgres_operator import PLUGIN_NAME, PostgresOperator
 from pydantic import BaseModel, ConfigDict, Field
-
-from components import versions
-from components.backup_bucket import BackupBucket, BackupBucketArgs
-from components.cluster import Cluster, WorkloadIdentityRequest
-from components.cluster.eks_identity import partition
-from components.postgres_operator import PLUGIN_NAME, PostgresOperator
 
 _MODEL = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 _RETENTION_DAYS = {"d": 1, "w": 7, "m": 31}

@@ -10,11 +10,10 @@ from typing import Any, Literal
 import pulumi
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
+from kube_platform.components.cluster import Cluster, WorkloadIdentity, WorkloadIdentityRequest
+from kube_platform.components.cluster.eks_identity import partition
+from kube_platform.components.errors import ConfigurationError
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-
-from components.cluster import Cluster, WorkloadIdentity, WorkloadIdentityRequest
-from components.cluster.eks_identity import partition
-from components.errors import ConfigurationError
 
 # Keys of the static credentials inside the Secrets the platform creates.
 GOOGLE_KEY = "credentials.json"

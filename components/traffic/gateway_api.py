@@ -9,9 +9,8 @@ from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
-
-from components import versions
-from components.cluster import Cluster
+from kube_platform.components import versions
+from kube_platform.components.cluster import Cluster
 
 GROUP = "gateway.networking.k8s.io"
 API_VERSION = f"{GROUP}/v1"

@@ -10,11 +10,12 @@ from typing import Any, Literal
 import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_tls as tls
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-
-from components import versions
-from components.cluster import Cluster, WorkloadIdentity, WorkloadIdentityRequest
-from components.dns_zone import (
+from kube_platform.components import versions
+from kube_platform.components.cluster import Cluster, WorkloadIdentity, WorkloadIdentityRequest
+from kube_platform.components.kubernetes.helm import helm_release
+from kube_platform.components.kubernetes.namespace import platform_namespace
+from kube_platform.components.kubernetes.scheduling import spread_constraints
+from kube_platform.components.traffic.dns_zone import (
     AWS_SECRET_KEY,
     GOOGLE_KEY,
     DnsZone,
@@ -23,10 +24,8 @@ from components.dns_zone import (
     require_identity_cloud,
     route53_policy,
 )
-from components.gateway_api import GatewayRef
-from components.helm import helm_release
-from components.namespace import platform_namespace
-from components.scheduling import spread_constraints
+from kube_platform.components.traffic.gateway_api import GatewayRef
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 API_VERSION = "cert-manager.io/v1"
 ACME_SERVERS = {

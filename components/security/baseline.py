@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import pulumi
 import pulumi_kubernetes as k8s
+from kube_platform.components.cluster import Cluster
+from kube_platform.components.kubernetes.namespace import platform_namespace
 from pydantic import BaseModel, ConfigDict, Field
-
-from components.cluster import Cluster
-from components.namespace import platform_namespace
 
 NAME_LABEL = "kubernetes.io/metadata.name"
 # CoreDNS / kube-dns carry this label on EKS, GKE, kind and k3d alike.

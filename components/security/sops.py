@@ -15,11 +15,10 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_gcp as gcp
 import yaml
+from kube_platform.components.cluster import Cluster, WorkloadIdentityRequest
+from kube_platform.components.cluster.eks_identity import partition
+from kube_platform.components.errors import ConfigurationError
 from pydantic import BaseModel, ConfigDict, Field
-
-from components.cluster import Cluster, WorkloadIdentityRequest
-from components.cluster.eks_identity import partition
-from components.errors import ConfigurationError
 
 ENCRYPTED_REGEX = "^(data|stringData)$"
 # Every key-management action but use of the key: the account can administer (and recover)

@@ -12,12 +12,11 @@ from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
-
-from components import versions
-from components.cluster import Cluster, WorkloadIdentityRequest
-from components.cluster.eks_identity import partition
-from components.helm import helm_release
-from components.scheduling import spread_constraints
+from kube_platform.components import versions
+from kube_platform.components.cluster import Cluster, WorkloadIdentityRequest
+from kube_platform.components.cluster.eks_identity import partition
+from kube_platform.components.kubernetes.helm import helm_release
+from kube_platform.components.kubernetes.scheduling import spread_constraints
 
 AWS_LBC_NAMESPACE = "kube-system"
 AWS_LBC_SERVICE_ACCOUNT = "aws-load-balancer-controller"

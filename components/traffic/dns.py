@@ -8,11 +8,11 @@ from typing import Any, Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
-from pydantic import BaseModel, ConfigDict, Field
-
-from components import versions
-from components.cluster import Cluster, WorkloadIdentity, WorkloadIdentityRequest
-from components.dns_zone import (
+from kube_platform.components import versions
+from kube_platform.components.cluster import Cluster, WorkloadIdentity, WorkloadIdentityRequest
+from kube_platform.components.kubernetes.helm import helm_release
+from kube_platform.components.kubernetes.namespace import platform_namespace
+from kube_platform.components.traffic.dns_zone import (
     AWS_SECRET_KEY,
     GOOGLE_KEY,
     DnsZone,
@@ -21,8 +21,7 @@ from components.dns_zone import (
     require_identity_cloud,
     route53_policy,
 )
-from components.helm import helm_release
-from components.namespace import platform_namespace
+from pydantic import BaseModel, ConfigDict, Field
 
 SERVICE_ACCOUNT = "external-dns"
 CREDENTIALS_SECRET = "external-dns-credentials"

@@ -7,16 +7,22 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import pulumi
+from kube_platform.components import versions
+from kube_platform.components.cluster import Cluster
+from kube_platform.components.errors import ConfigurationError
+from kube_platform.components.kubernetes.helm import helm_release
+from kube_platform.components.kubernetes.namespace import platform_namespace
+from kube_platform.components.kubernetes.scheduling import spread_constraints
+from kube_platform.components.traffic.gateway_api import (
+    GatewayRef,
+    gateway_api_crds,
+    gateway_resource,
+)
+from kube_platform.components.traffic.load_balancer import (
+    aws_load_balancer_controller,
+    service_annotations,
+)
 from pydantic import BaseModel, ConfigDict, Field
-
-from components import versions
-from components.cluster import Cluster
-from components.errors import ConfigurationError
-from components.gateway_api import GatewayRef, gateway_api_crds, gateway_resource
-from components.helm import helm_release
-from components.load_balancer import aws_load_balancer_controller, service_annotations
-from components.namespace import platform_namespace
-from components.scheduling import spread_constraints
 
 TRAEFIK_CONTROLLER = "traefik.io/gateway-controller"
 # Traefik binds Gateway listeners to its entry points by port: these are the chart's `web`

@@ -11,13 +11,12 @@ from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
+from kube_platform.components import versions
+from kube_platform.components.cluster import Cluster
+from kube_platform.components.kubernetes.helm import helm_release
+from kube_platform.components.kubernetes.namespace import platform_namespace
+from kube_platform.components.versions import Chart
 from pydantic import BaseModel, ConfigDict, Field
-
-from components import versions
-from components.cluster import Cluster
-from components.helm import helm_release
-from components.namespace import platform_namespace
-from components.versions import Chart
 
 PLUGIN_NAME = "barman-cloud.cloudnative-pg.io"
 """The name a Cluster, a ScheduledBackup and an external cluster use to reach the plugin."""

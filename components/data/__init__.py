@@ -1,0 +1,1 @@
+"""Data: the Postgres operator, Postgres clusters and their backup buckets."""

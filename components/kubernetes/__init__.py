@@ -1,0 +1,1 @@
+"""Kubernetes plumbing every component shares: Helm releases, namespaces and scheduling."""

@@ -1,0 +1,1 @@
+"""Security: secrets, SOPS keys, the namespace baseline and private access to the API."""

@@ -1,0 +1,2 @@
+"""Traffic into the cluster: Gateway API, the ingress controller, cloud load balancers,
+certificates and DNS."""
