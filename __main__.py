@@ -1,6 +1,7 @@
 """The Pulumi program: load this stack's configuration, build the platform, export outputs."""
 
 import pulumi
+
 from kube_platform.stacks import loader, platform
 
 config = loader.from_pulumi()

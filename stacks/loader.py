@@ -15,10 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import BaseModel, ValidationError
+
 from kube_platform.components.errors import ConfigurationError
 from kube_platform.stacks.config import PROJECT, StackConfig
 from kube_platform.stacks.types import SecretInput
-from pydantic import BaseModel, ValidationError
 
 SECRET_PLACEHOLDER = "[secret]"
 Path_ = tuple[str | int, ...]

@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-from kube_platform.stacks import loader
-from kube_platform.stacks.config import PROJECT
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
+
+from kube_platform.stacks import loader
+from kube_platform.stacks.config import PROJECT
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 COMPUTED = "<computed>"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
+
 from kube_platform.components.cluster import Cluster
 from kube_platform.components.kubernetes.namespace import platform_namespace
 from kube_platform.stacks.config import StackConfig

@@ -9,10 +9,11 @@ import typing
 from pathlib import Path
 from typing import Any
 
-from kube_platform.stacks.config import PROJECT, TIER_DEFAULTS, StackConfig
-from kube_platform.stacks.types import is_secret_annotation, is_secret_field
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
+
+from kube_platform.stacks.config import PROJECT, TIER_DEFAULTS, StackConfig
+from kube_platform.stacks.types import is_secret_annotation, is_secret_field
 
 REFERENCE_PATH = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
 

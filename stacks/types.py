@@ -10,8 +10,9 @@ import ipaddress
 import re
 from typing import Annotated, Any
 
-from kube_platform.components import versions
 from pydantic import BaseModel, BeforeValidator, SecretStr, ValidationInfo, WithJsonSchema
+
+from kube_platform.components import versions
 
 _LABEL = r"(?!-)[a-z0-9-]{1,63}(?<!-)"
 _DOMAIN_RE = re.compile(rf"^(?=.{{1,253}}$)({_LABEL}\.)+[a-z]{{2,63}}$")

@@ -11,8 +11,8 @@ from typing import Any
 import jsonschema
 import kubernetes_validate
 import yaml
-from kube_platform.stacks.offline import COMPUTED, Registration
 
+from kube_platform.stacks.offline import COMPUTED, Registration
 from tests.conftest import SCHEMAS
 
 # Resource types that are not Kubernetes objects themselves.

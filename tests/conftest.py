@@ -1,24 +1,37 @@
-"""The shared recording-mocks fixture and helpers for every test.
+"""The shared recording-mocks fixtures and the stacks the tests build.
 
-`stack_run(stack, preview=False)` runs a shipped stack file through
-`kube_platform.stacks.offline` (Pulumi's mock runtime with recording mocks) once per session
-and returns the recorded `Run`.
+Tests own their inputs. Two kinds of stack are built, through `kube_platform.stacks.offline`
+(Pulumi's mock runtime with recording mocks), once per session each:
+
+- `stack_run(name, preview=False)`: a fixture stack file from `tests/fixtures/stacks/`.
+  Property tests (endpoint privacy, instance counts, issuer solvers, ...) assert on these, so
+  their literal values belong to the tests.
+- `checked_run(source, preview=False)`: a stack the project ships (`Pulumi.<stack>.yaml`,
+  `examples/*/Pulumi.<stack>.yaml`) or one of the customisations a team makes first (every
+  placeholder replaced, prod moved to GKE). Only invariants that hold for any valid
+  configuration are checked on these (`CHECKED_STACKS`), so a team that puts its own values in
+  the stack files keeps a green suite.
+
 `run_config(config)` runs an ad-hoc stack file `config:` mapping.
 """
 
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+
 from kube_platform.stacks import offline
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMAS = ROOT.parent / "shared" / "schemas"
+FIXTURES = ROOT / "tests" / "fixtures" / "stacks"
 
 # Every stack file the project ships: the three stacks, plus complete examples for the other
 # cloud (examples/<name>/Pulumi.<stack>.yaml).
@@ -32,23 +45,93 @@ SHIPPED_STACKS: dict[str, Path] = {
     },
 }
 
+# What a team replaces first: the placeholder account, domains, zones, project and tailnet
+# of the shipped files, each swapped for another valid value of the same kind.
+PLACEHOLDERS: list[tuple[str, str]] = [
+    (r"\b123456789012\b", "210987654321"),
+    (r"\bexample\.com\b", "corp-platform.io"),
+    (r"\bexample\.net\b", "corp-platform.dev"),
+    (r"\bZ0[0-9A-Z]+\b", "Z08219733LJ1WDOKWD5V7"),
+    (r"\bacme-platform(-[a-z]+)?\b", r"payments-4821\1"),
+    (r"\btail1234\.ts\.net\b", "tail9f3c2.ts.net"),
+    (r"\b203\.0\.113\.0/28\b", "198.51.100.16/28"),
+    (r"\bkind-platform\b", "kind-laptop"),
+]
+
+
+def replace_placeholders(text: str) -> str:
+    for pattern, replacement in PLACEHOLDERS:
+        text = re.sub(pattern, replacement, text)
+    return text
+
+
+@dataclass(frozen=True)
+class StackSource:
+    """A stack file to build: `stack` is the Pulumi stack name it is built as."""
+
+    stack: str
+    path: Path
+    rewrite: Callable[[str], str] | None = None
+
+    def text(self) -> str:
+        text = self.path.read_text()
+        return self.rewrite(text) if self.rewrite else text
+
+    def config(self) -> dict[str, Any]:
+        return yaml.safe_load(self.text())["config"]
+
+
+def _shipped(stack: str) -> Path:
+    return SHIPPED_STACKS[stack] / f"Pulumi.{stack}.yaml"
+
+
+# The stacks every invariant is checked on: as shipped, with every placeholder replaced, and
+# prod moved to GKE by copying the example over it (as the README tells teams to).
+CHECKED_STACKS: dict[str, StackSource] = {
+    **{stack: StackSource(stack, _shipped(stack)) for stack in SHIPPED_STACKS},
+    **{
+        f"customised-{stack}": StackSource(stack, _shipped(stack), replace_placeholders)
+        for stack in SHIPPED_STACKS
+    },
+    "prod-on-gke": StackSource("prod", _shipped("gke-prod")),
+}
+
 
 def stack_config(stack: str) -> dict[str, Any]:
-    """A deep copy of a shipped stack file's `config:` mapping, for tests to edit."""
-    path = SHIPPED_STACKS[stack] / f"Pulumi.{stack}.yaml"
+    """A deep copy of a fixture stack file's `config:` mapping, for tests to edit."""
+    path = FIXTURES / f"Pulumi.{stack}.yaml"
     return copy.deepcopy(yaml.safe_load(path.read_text())["config"])
 
 
-_CACHE: dict[tuple[str, bool], offline.Run] = {}
+_FIXTURE_RUNS: dict[tuple[str, bool], offline.Run] = {}
+_CHECKED_RUNS: dict[tuple[str, bool], offline.Run] = {}
 
 
 @pytest.fixture(scope="session")
 def stack_run() -> Callable[..., offline.Run]:
+    """A fixture stack (`tests/fixtures/stacks/Pulumi.<name>.yaml`), built once."""
+
     def get(stack: str, preview: bool = False) -> offline.Run:
         key = (stack, preview)
-        if key not in _CACHE:
-            _CACHE[key] = offline.run(stack, preview=preview, project_dir=SHIPPED_STACKS[stack])
-        return _CACHE[key]
+        if key not in _FIXTURE_RUNS:
+            _FIXTURE_RUNS[key] = offline.run(stack, preview=preview, project_dir=FIXTURES)
+        return _FIXTURE_RUNS[key]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def checked_run() -> Callable[..., offline.Run]:
+    """A shipped or customised stack (`CHECKED_STACKS`), built once; for invariants only."""
+
+    def get(source: str, preview: bool = False) -> offline.Run:
+        key = (source, preview)
+        if key not in _CHECKED_RUNS:
+            src = CHECKED_STACKS[source]
+            _CHECKED_RUNS[key] = offline.run(
+                src.stack, preview=preview, config=src.config(), project_dir=src.path.parent
+            )
+        return _CHECKED_RUNS[key]
 
     return get
 

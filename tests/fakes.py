@@ -10,6 +10,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
+
 from kube_platform.components.cluster import Cluster, WorkloadIdentity, WorkloadIdentityRequest
 
 

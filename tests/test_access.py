@@ -8,6 +8,7 @@ import json
 import pulumi
 import pytest
 import yaml
+
 from kube_platform.components.cluster import ExistingCluster, ExistingClusterArgs
 from kube_platform.components.security.baseline import (
     AppNamespace,
@@ -16,7 +17,6 @@ from kube_platform.components.security.baseline import (
 )
 from kube_platform.components.security.private_access import TailscaleAccess, TailscaleArgs
 from kube_platform.stacks import offline
-
 from tests.test_config_errors import EKS, assert_rejected, base, cloud, errors_of
 
 RELEASE = "kubernetes:helm.sh/v3:Release"

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+
 from kube_platform.components import versions
 from kube_platform.components.traffic.certificates import ACME_SERVERS
-
 from tests.test_config_errors import base
 from tests.traffic_runs import (
     aws_config,

@@ -8,9 +8,9 @@ import subprocess
 import sys
 
 import pytest
+
 from kube_platform.components.errors import ConfigurationError
 from kube_platform.stacks import offline
-
 from tests.conftest import ROOT
 
 EKS = {
@@ -194,7 +194,15 @@ def test_the_plan_command_prints_errors_without_a_traceback(tmp_path):
         "    kubernetesVersion: '1.99'\n  platform:ingress:\n    domian: a.example.com\n"
     )
     result = subprocess.run(
-        [sys.executable, "-m", "stacks", "plan", "broken", "--project-dir", str(tmp_path)],
+        [
+            sys.executable,
+            "-m",
+            "kube_platform.stacks",
+            "plan",
+            "broken",
+            "--project-dir",
+            str(tmp_path),
+        ],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -211,9 +219,10 @@ def test_the_plan_command_prints_errors_without_a_traceback(tmp_path):
 
 
 def test_a_required_secret_field_accepts_only_encrypted_values():
+    from pydantic import ValidationError
+
     from kube_platform.stacks.config import ConfigModel
     from kube_platform.stacks.types import SecretInput, SecretValue
-    from pydantic import ValidationError
 
     class Credentials(ConfigModel):
         token: SecretValue

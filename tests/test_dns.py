@@ -6,8 +6,8 @@ import json
 import re
 
 import pytest
-from kube_platform.components import versions
 
+from kube_platform.components import versions
 from tests.test_config_errors import base
 from tests.traffic_runs import aws_config, one, policy_with, release, run_on_fake
 

@@ -12,11 +12,11 @@ from typing import Any
 
 import pytest
 import yaml
+from pydantic import BaseModel
+
 from kube_platform.stacks import offline
 from kube_platform.stacks.config import StackConfig
 from kube_platform.stacks.types import is_secret_field
-from pydantic import BaseModel
-
 from tests.conftest import ROOT, stack_config
 
 # configuration.md is generated from the models and checked by test_reference.py.

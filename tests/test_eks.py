@@ -7,13 +7,13 @@ import json
 import pulumi
 import pytest
 import yaml
+
 from kube_platform.components import versions
 from kube_platform.components.cluster import WorkloadIdentityRequest, eks_identity
 from kube_platform.components.cluster.aws_network import plan_subnets
 from kube_platform.components.cluster.eks import EksClusterArgs, EksNodeGroupArgs
 from kube_platform.stacks import loader, offline
 from kube_platform.stacks.wiring import clusters
-
 from tests.conftest import ROOT
 from tests.test_config_errors import EKS, POOL, assert_rejected, base, cloud
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pulumi
 import pytest
+
 from kube_platform.components.cluster import (
     ExistingCluster,
     ExistingClusterArgs,

@@ -9,13 +9,13 @@ from collections.abc import Callable
 
 import pytest
 import yaml
+
 from kube_platform.components.cluster import WorkloadIdentityRequest
 from kube_platform.components.cluster.gke import GkeCluster, GkeClusterArgs
 from kube_platform.components.cluster.gke_identity import account_id
 from kube_platform.components.cluster.gke_network import GkeNetworkArgs
 from kube_platform.components.cluster.gke_node_pools import NODE_ROLES, GkeNodePoolArgs
 from kube_platform.stacks import offline
-
 from tests.conftest import ROOT, stack_config
 from tests.test_config_errors import GKE, POOL, assert_rejected, cloud
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from kube_platform.components import versions
 
+from kube_platform.components import versions
 from tests.traffic_runs import (
     aws_config,
     crd_bundle,

@@ -7,8 +7,8 @@ import subprocess
 import sys
 
 import pytest
-from kube_platform.stacks import plan
 
+from kube_platform.stacks import plan
 from tests.conftest import ROOT
 
 
@@ -16,7 +16,7 @@ from tests.conftest import ROOT
 def test_plan_prints_the_tree_and_writes_json(tmp_path, stack):
     out = tmp_path / "plan.json"
     result = subprocess.run(
-        [sys.executable, "-m", "stacks", "plan", stack, "--out", str(out)],
+        [sys.executable, "-m", "kube_platform.stacks", "plan", stack, "--out", str(out)],
         capture_output=True,
         text=True,
         cwd=ROOT,

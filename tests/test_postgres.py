@@ -9,10 +9,10 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 import pytest
+
 from kube_platform.components import versions
 from kube_platform.stacks import loader, offline
 from kube_platform.stacks.wiring import databases
-
 from tests.conftest import ROOT, stack_config
 from tests.fakes import FakeCloudCluster
 from tests.test_config_errors import EKS, GKE, assert_rejected, base, cloud

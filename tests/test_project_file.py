@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from kube_platform.stacks.config import PROJECT, StackConfig
 
-from tests.conftest import ROOT, SHIPPED_STACKS, stack_config
+from kube_platform.stacks.config import PROJECT, StackConfig
+from tests.conftest import CHECKED_STACKS, ROOT
 
 SIMPLE_TYPES = {"string", "integer", "boolean", "array"}
 PYTHON_TYPES = {"string": str, "integer": int, "boolean": bool, "array": list}
@@ -29,9 +29,9 @@ def test_project_config_declarations_are_valid_for_the_cli():
             assert "items" in declaration, f"{key}: arrays must declare items"
 
 
-@pytest.mark.parametrize("stack", sorted(SHIPPED_STACKS))
+@pytest.mark.parametrize("stack", sorted(CHECKED_STACKS))
 def test_stack_files_satisfy_the_declared_types(stack):
-    config = stack_config(stack)
+    config = CHECKED_STACKS[stack].config()
     for key, declaration in _project().get("config", {}).items():
         value = config.get(f"{PROJECT}:{key}")
         if value is None:
@@ -45,7 +45,7 @@ def test_stack_files_satisfy_the_declared_types(stack):
 MUST_BE_EXPLICIT = {"kubernetes", "aws", "gcp"}
 
 
-@pytest.mark.parametrize("stack", sorted(SHIPPED_STACKS))
+@pytest.mark.parametrize("stack", sorted(CHECKED_STACKS))
 def test_every_stack_disables_default_providers(stack):
-    disabled = set(stack_config(stack).get("pulumi:disable-default-providers", []))
+    disabled = set(CHECKED_STACKS[stack].config().get("pulumi:disable-default-providers", []))
     assert disabled == {"*"} or disabled >= MUST_BE_EXPLICIT

@@ -8,6 +8,7 @@ import json
 import pulumi
 import pytest
 import yaml
+
 from kube_platform.components.cluster import ExistingCluster, ExistingClusterArgs
 from kube_platform.components.errors import ConfigurationError
 from kube_platform.components.security.secrets import (
@@ -20,7 +21,6 @@ from kube_platform.components.security.secrets import (
 )
 from kube_platform.components.security.sops import SopsKey, SopsKeyArgs
 from kube_platform.stacks import offline
-
 from tests.fakes import FakeCloudCluster
 from tests.test_config_errors import EKS, POOL, assert_rejected, base, cloud
 

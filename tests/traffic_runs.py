@@ -11,7 +11,6 @@ from kube_platform.stacks.config import StackConfig
 from kube_platform.stacks.config.traffic import problems as traffic_problems
 from kube_platform.stacks.offline import Registration, Run
 from kube_platform.stacks.wiring import traffic
-
 from tests.conftest import ROOT
 from tests.fakes import FakeCloudCluster
 from tests.test_config_errors import EKS, GKE, cloud

@@ -14,6 +14,7 @@ from typing import ClassVar, Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
+
 from kube_platform.components.errors import ConfigurationError
 
 Cloud = Literal["aws", "gcp", "existing"]

@@ -6,6 +6,7 @@ from typing import Any
 
 import pulumi_kubernetes as k8s
 import yaml
+
 from kube_platform.components.cluster.base import Cluster
 
 

@@ -13,6 +13,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
 from kube_platform.components import versions
 from kube_platform.components.cluster import (
     aws_network,
@@ -25,7 +27,6 @@ from kube_platform.components.cluster import (
 from kube_platform.components.cluster.base import Cluster, WorkloadIdentity, WorkloadIdentityRequest
 from kube_platform.components.cluster.cloud_access import exec_kubeconfig, storage_class
 from kube_platform.components.cluster.eks_node_groups import EksNodeGroupArgs
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 DEFAULT_STORAGE_CLASS = "gp3"
 DATABASE_STORAGE_CLASS = "gp3-retain"

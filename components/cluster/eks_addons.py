@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
+
 from kube_platform.components.cluster import eks_identity
 
 EBS_CSI_SERVICE_ACCOUNT = "ebs-csi-controller-sa"

@@ -12,6 +12,7 @@ import json
 from typing import Any
 
 import pulumi
+
 from kube_platform.components import versions
 from kube_platform.components.cluster.base import Cluster, WorkloadIdentityRequest
 from kube_platform.components.kubernetes.helm import helm_release

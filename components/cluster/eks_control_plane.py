@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import pulumi
 import pulumi_aws as aws
+
 from kube_platform.components.cluster import eks_identity
 
 if TYPE_CHECKING:

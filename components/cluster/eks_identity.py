@@ -15,6 +15,7 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+
 from kube_platform.components.cluster.base import WorkloadIdentity, WorkloadIdentityRequest
 
 POD_IDENTITY_SERVICE = "pods.eks.amazonaws.com"

@@ -12,8 +12,9 @@ from collections.abc import Callable, Sequence
 
 import pulumi
 import pulumi_aws as aws
-from kube_platform.components.cluster import aws_instances, eks_identity
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from kube_platform.components.cluster import aws_instances, eks_identity
 
 NODE_POLICIES = (
     "AmazonEKSWorkerNodePolicy",

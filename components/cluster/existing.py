@@ -7,8 +7,9 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 import yaml
-from kube_platform.components.cluster.base import Cluster
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from kube_platform.components.cluster.base import Cluster
 
 
 class ExistingClusterArgs(BaseModel):

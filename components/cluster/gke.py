@@ -12,6 +12,8 @@ from typing import Literal
 import pulumi
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
 from kube_platform.components.cluster.base import Cluster, WorkloadIdentity, WorkloadIdentityRequest
 from kube_platform.components.cluster.cloud_access import exec_kubeconfig, storage_class
 from kube_platform.components.cluster.gke_control_plane import control_plane, secrets_key
@@ -23,7 +25,6 @@ from kube_platform.components.cluster.gke_node_pools import (
     node_identity,
     node_pool,
 )
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 DATABASE_STORAGE_CLASS = "database-retain"
 

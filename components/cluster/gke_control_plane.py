@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 import pulumi
 import pulumi_gcp as gcp
+
 from kube_platform.components.cluster.gke_network import GkeNetwork
 
 ENCRYPTER_DECRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"

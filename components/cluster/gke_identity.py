@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import pulumi
 import pulumi_gcp as gcp
+
 from kube_platform.components.cluster.base import WorkloadIdentity, WorkloadIdentityRequest
 
 # Google service account ids: 6-30 characters, lowercase letters, digits and hyphens, starting

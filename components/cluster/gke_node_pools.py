@@ -8,8 +8,9 @@ from typing import Literal
 
 import pulumi
 import pulumi_gcp as gcp
-from kube_platform.components.cluster.gke_identity import account_id, grant_project_roles
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from kube_platform.components.cluster.gke_identity import account_id, grant_project_roles
 
 # What nodes themselves need: write logs and metrics, read metadata, pull images. Workloads get
 # their own identities through Workload Identity, never the node's.

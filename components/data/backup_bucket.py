@@ -14,8 +14,9 @@ from typing import Any, Literal
 import pulumi
 import pulumi_aws as aws
 import pulumi_gcp as gcp
-from kube_platform.components.cluster import Cluster
 from pydantic import BaseModel, ConfigDict, Field
+
+from kube_platform.components.cluster import Cluster
 
 
 class BackupBucketArgs(BaseModel):

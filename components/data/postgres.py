@@ -16,12 +16,13 @@ import pulumi
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 import pulumi_random as random
+from pydantic import BaseModel, ConfigDict, Field
+
 from kube_platform.components import versions
 from kube_platform.components.cluster import Cluster, WorkloadIdentityRequest
 from kube_platform.components.cluster.eks_identity import partition
 from kube_platform.components.data.backup_bucket import BackupBucket, BackupBucketArgs
 from kube_platform.components.data.postgres_operator import PLUGIN_NAME, PostgresOperator
-from pydantic import BaseModel, ConfigDict, Field
 
 _MODEL = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 _RETENTION_DAYS = {"d": 1, "w": 7, "m": 31}

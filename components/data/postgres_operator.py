@@ -11,12 +11,13 @@ from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
+from pydantic import BaseModel, ConfigDict, Field
+
 from kube_platform.components import versions
 from kube_platform.components.cluster import Cluster
 from kube_platform.components.kubernetes.helm import helm_release
 from kube_platform.components.kubernetes.namespace import platform_namespace
 from kube_platform.components.versions import Chart
-from pydantic import BaseModel, ConfigDict, Field
 
 PLUGIN_NAME = "barman-cloud.cloudnative-pg.io"
 """The name a Cluster, a ScheduledBackup and an external cluster use to reach the plugin."""

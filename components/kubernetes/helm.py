@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import pulumi
 import pulumi_kubernetes as k8s
+
 from kube_platform.components.versions import Chart
 
 if TYPE_CHECKING:  # the cluster package installs charts itself (the autoscaler)

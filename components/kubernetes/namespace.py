@@ -6,6 +6,7 @@ from typing import Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
+
 from kube_platform.components.cluster import Cluster
 
 PodSecurityLevel = Literal["restricted", "baseline", "privileged"]

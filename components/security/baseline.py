@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import pulumi
 import pulumi_kubernetes as k8s
+from pydantic import BaseModel, ConfigDict, Field
+
 from kube_platform.components.cluster import Cluster
 from kube_platform.components.kubernetes.namespace import platform_namespace
-from pydantic import BaseModel, ConfigDict, Field
 
 NAME_LABEL = "kubernetes.io/metadata.name"
 # CoreDNS / kube-dns carry this label on EKS, GKE, kind and k3d alike.

@@ -15,12 +15,13 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
 from kube_platform.components import versions
 from kube_platform.components.cluster import Cluster
 from kube_platform.components.kubernetes.helm import helm_release
 from kube_platform.components.kubernetes.namespace import platform_namespace
 from kube_platform.components.security.secrets import SecretStoreRef, external_secret
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 OAUTH_SECRET = "operator-oauth"
 # The operator image runs as root and writes its tailnet state under $HOME, so `restricted`

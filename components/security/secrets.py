@@ -21,13 +21,14 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
 from kube_platform.components import versions
 from kube_platform.components.cluster import Cluster, WorkloadIdentityRequest
 from kube_platform.components.cluster.eks_identity import partition
 from kube_platform.components.errors import ConfigurationError
 from kube_platform.components.kubernetes.helm import helm_release
 from kube_platform.components.kubernetes.namespace import platform_namespace
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 API_VERSION = "external-secrets.io/v1"
 SERVICE_ACCOUNT = "external-secrets"

@@ -15,10 +15,11 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_gcp as gcp
 import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
 from kube_platform.components.cluster import Cluster, WorkloadIdentityRequest
 from kube_platform.components.cluster.eks_identity import partition
 from kube_platform.components.errors import ConfigurationError
-from pydantic import BaseModel, ConfigDict, Field
 
 ENCRYPTED_REGEX = "^(data|stringData)$"
 # Every key-management action but use of the key: the account can administer (and recover)

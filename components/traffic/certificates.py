@@ -10,6 +10,8 @@ from typing import Any, Literal
 import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_tls as tls
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
 from kube_platform.components import versions
 from kube_platform.components.cluster import Cluster, WorkloadIdentity, WorkloadIdentityRequest
 from kube_platform.components.kubernetes.helm import helm_release
@@ -25,7 +27,6 @@ from kube_platform.components.traffic.dns_zone import (
     route53_policy,
 )
 from kube_platform.components.traffic.gateway_api import GatewayRef
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 API_VERSION = "cert-manager.io/v1"
 ACME_SERVERS = {

@@ -8,6 +8,8 @@ from typing import Any, Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
+from pydantic import BaseModel, ConfigDict, Field
+
 from kube_platform.components import versions
 from kube_platform.components.cluster import Cluster, WorkloadIdentity, WorkloadIdentityRequest
 from kube_platform.components.kubernetes.helm import helm_release
@@ -21,7 +23,6 @@ from kube_platform.components.traffic.dns_zone import (
     require_identity_cloud,
     route53_policy,
 )
-from pydantic import BaseModel, ConfigDict, Field
 
 SERVICE_ACCOUNT = "external-dns"
 CREDENTIALS_SECRET = "external-dns-credentials"

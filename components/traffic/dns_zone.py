@@ -10,10 +10,11 @@ from typing import Any, Literal
 import pulumi
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
 from kube_platform.components.cluster import Cluster, WorkloadIdentity, WorkloadIdentityRequest
 from kube_platform.components.cluster.eks_identity import partition
 from kube_platform.components.errors import ConfigurationError
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 # Keys of the static credentials inside the Secrets the platform creates.
 GOOGLE_KEY = "credentials.json"

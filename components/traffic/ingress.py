@@ -7,6 +7,8 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import pulumi
+from pydantic import BaseModel, ConfigDict, Field
+
 from kube_platform.components import versions
 from kube_platform.components.cluster import Cluster
 from kube_platform.components.errors import ConfigurationError
@@ -22,7 +24,6 @@ from kube_platform.components.traffic.load_balancer import (
     aws_load_balancer_controller,
     service_annotations,
 )
-from pydantic import BaseModel, ConfigDict, Field
 
 TRAEFIK_CONTROLLER = "traefik.io/gateway-controller"
 # Traefik binds Gateway listeners to its entry points by port: these are the chart's `web`

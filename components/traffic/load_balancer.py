@@ -12,6 +12,7 @@ from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
+
 from kube_platform.components import versions
 from kube_platform.components.cluster import Cluster, WorkloadIdentityRequest
 from kube_platform.components.cluster.eks_identity import partition

@@ -6,9 +6,10 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from pydantic import Field, field_validator
+
 from kube_platform.stacks.config.base import ConfigModel
 from kube_platform.stacks.types import Name, SecretValue
-from pydantic import Field, field_validator
 
 if TYPE_CHECKING:
     from kube_platform.stacks.config.cluster import EksConfig

@@ -6,9 +6,10 @@ import re
 from enum import StrEnum
 from typing import Any
 
-from kube_platform.stacks.types import SecretInput, holds_model, is_secret_field, unwrap_secrets
 from pydantic import BaseModel, ConfigDict, model_validator
 from pydantic.alias_generators import to_camel
+
+from kube_platform.stacks.types import SecretInput, holds_model, is_secret_field, unwrap_secrets
 
 PROJECT = "platform"
 

@@ -7,11 +7,12 @@ import re
 from itertools import combinations
 from typing import TYPE_CHECKING, Literal
 
+from pydantic import Field, field_validator, model_validator
+
 from kube_platform.components import versions
 from kube_platform.components.cluster import aws_instances
 from kube_platform.stacks.config.base import ConfigModel, Tier
 from kube_platform.stacks.types import Cidr, KubernetesVersion, Name, SecretValue
-from pydantic import Field, field_validator, model_validator
 
 if TYPE_CHECKING:
     from kube_platform.stacks.config.stack import StackConfig

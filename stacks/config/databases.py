@@ -6,10 +6,11 @@ import re
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
+from pydantic import BeforeValidator, Field, WithJsonSchema, field_validator, model_validator
+
 from kube_platform.components import versions
 from kube_platform.stacks.config.base import ConfigModel, Tier
 from kube_platform.stacks.types import Name, SecretValue, matching
-from pydantic import BeforeValidator, Field, WithJsonSchema, field_validator, model_validator
 
 if TYPE_CHECKING:
     from kube_platform.stacks.config.stack import StackConfig

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Literal
 
+from pydantic import Field, field_validator, model_validator
+
 from kube_platform.stacks.config.base import ConfigModel, camel_to_snake
 from kube_platform.stacks.types import Name, SecretValue
-from pydantic import Field, field_validator, model_validator
 
 if TYPE_CHECKING:
     from kube_platform.stacks.config.stack import StackConfig

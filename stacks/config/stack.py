@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from pydantic import Field
+
 from kube_platform.stacks.config.access import AccessConfig
 from kube_platform.stacks.config.access import problems as access_problems
 from kube_platform.stacks.config.base import PROJECT, TIER_DEFAULTS, ConfigModel, Tier, TierDefaults
@@ -16,7 +18,6 @@ from kube_platform.stacks.config.secrets import SecretsConfig
 from kube_platform.stacks.config.secrets import problems as secrets_problems
 from kube_platform.stacks.config.traffic import CertificatesConfig, DnsConfig, IngressConfig
 from kube_platform.stacks.config.traffic import problems as traffic_problems
-from pydantic import Field
 
 
 class StackConfig(ConfigModel):

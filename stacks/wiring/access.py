@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
+
 from kube_platform.components.cluster import Cluster
 from kube_platform.components.security.baseline import (
     AppNamespace,

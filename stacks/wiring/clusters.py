@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pulumi
+
 from kube_platform.components.cluster import Cluster, ExistingCluster, ExistingClusterArgs
 from kube_platform.components.cluster.eks import EksCluster, EksClusterArgs, EksNodeGroupArgs
 from kube_platform.components.cluster.gke import GkeCluster, GkeClusterArgs

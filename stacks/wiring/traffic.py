@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
+
 from kube_platform.components.cluster import Cluster
 from kube_platform.components.traffic.certificates import (
     Certificates,
