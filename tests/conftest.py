@@ -51,7 +51,7 @@ PLACEHOLDERS: list[tuple[str, str]] = [
     (r"\b123456789012\b", "210987654321"),
     (r"\bexample\.com\b", "corp-platform.io"),
     (r"\bexample\.net\b", "corp-platform.dev"),
-    (r"\bZ0[0-9A-Z]+\b", "Z08219733LJ1WDOKWD5V7"),
+    (r"\bZ0[0-9A-Z]+\b", "Z3M3LMPQ7DOKWD"),
     (r"\bacme-platform(-[a-z]+)?\b", r"payments-4821\1"),
     (r"\btail1234\.ts\.net\b", "tail9f3c2.ts.net"),
     (r"\b203\.0\.113\.0/28\b", "198.51.100.16/28"),
@@ -93,8 +93,9 @@ CHECKED_STACKS: dict[str, StackSource] = {
         f"customised-{stack}": StackSource(stack, _shipped(stack), replace_placeholders)
         for stack in SHIPPED_STACKS
     },
-    "prod-on-gke": StackSource("prod", _shipped("gke-prod")),
 }
+if "gke-prod" in SHIPPED_STACKS:
+    CHECKED_STACKS["prod-on-gke"] = StackSource("prod", _shipped("gke-prod"))
 
 
 def stack_config(stack: str) -> dict[str, Any]:
