@@ -137,6 +137,13 @@ def checked_run() -> Callable[..., offline.Run]:
     return get
 
 
+@pytest.fixture(params=sorted(CHECKED_STACKS))
+def every_stack(request, checked_run) -> offline.Run:
+    """Each shipped and customised stack in turn, built in update mode: for rules and other
+    invariants that must hold for any valid configuration."""
+    return checked_run(request.param)
+
+
 @pytest.fixture
 def run_config() -> Callable[..., offline.Run]:
     def run(config: dict[str, Any], stack: str = "test", preview: bool = False) -> offline.Run:
