@@ -93,11 +93,15 @@ def _without_computed(value: Any) -> Any:
 
 def is_builtin(r: Registration, k8s_version: str) -> bool:
     """Whether the official Kubernetes schema (not a CRD) describes this object."""
+    return _is_builtin(r.inputs.get("apiVersion", ""), r.inputs.get("kind", ""), k8s_version)
+
+
+@functools.cache
+def _is_builtin(api_version: str, kind: str, k8s_version: str) -> bool:
+    # Loading a kind's schema is slow, and every test asks about the same few kinds.
     try:
         kubernetes_validate.validate(
-            {"apiVersion": r.inputs.get("apiVersion", ""), "kind": r.inputs.get("kind", "")},
-            k8s_version,
-            strict=True,
+            {"apiVersion": api_version, "kind": kind}, k8s_version, strict=True
         )
     except kubernetes_validate.SchemaNotFoundError:
         return False
