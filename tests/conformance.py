@@ -13,6 +13,7 @@ import kubernetes_validate
 import yaml
 
 from kube_platform.stacks.offline import COMPUTED, Registration
+from tests import cel
 from tests.conftest import SCHEMAS
 
 # Resource types that are not Kubernetes objects themselves.
@@ -93,11 +94,15 @@ def _without_computed(value: Any) -> Any:
 
 def is_builtin(r: Registration, k8s_version: str) -> bool:
     """Whether the official Kubernetes schema (not a CRD) describes this object."""
+    return _is_builtin(r.inputs.get("apiVersion", ""), r.inputs.get("kind", ""), k8s_version)
+
+
+@functools.cache
+def _is_builtin(api_version: str, kind: str, k8s_version: str) -> bool:
+    # Loading a kind's schema is slow, and every test asks about the same few kinds.
     try:
         kubernetes_validate.validate(
-            {"apiVersion": r.inputs.get("apiVersion", ""), "kind": r.inputs.get("kind", "")},
-            k8s_version,
-            strict=True,
+            {"apiVersion": api_version, "kind": kind}, k8s_version, strict=True
         )
     except kubernetes_validate.SchemaNotFoundError:
         return False
@@ -118,6 +123,7 @@ def kubernetes_findings(r: Registration, k8s_version: str) -> list[str]:
 
 
 def crd_findings(r: Registration) -> list[str]:
+    """A custom resource against its pinned CRD: the structural schema, then its CEL rules."""
     group, version, kind = _group_version_kind(r)
     schema = crd_schemas().get((group, version, kind))
     if schema is None:
@@ -130,7 +136,29 @@ def crd_findings(r: Registration) -> list[str]:
     return [
         f"{r.type} {r.name}: {'.'.join(str(p) for p in e.absolute_path)}: {e.message}"
         for e in validator.iter_errors(body)
-    ]
+    ] + [f"{r.type} {r.name}: {res.detail}" for res in crd_rule_results(r) if res.is_finding]
+
+
+def crd_rule_results(r: Registration) -> list[cel.Result]:
+    """The CRD's CEL validation rules evaluated on a custom resource, as the API server does
+    when it is created (see tests/cel.py). Values known only after deploy stay in as unknowns
+    rather than being removed: a removed field would read as absent to `has()` and shorten
+    lists, so a rule could fail (or pass) on an object that will never exist."""
+    group, version, kind = _group_version_kind(r)
+    schema = crd_schemas().get((group, version, kind))
+    if schema is None:
+        return []
+    metadata = dict(r.inputs.get("metadata") or {})
+    # Without a name, Pulumi auto-names the object: known only when it is created.
+    metadata.setdefault("name", COMPUTED)
+    body = {**r.inputs, "metadata": metadata}
+    return list(_rule_results(group, version, kind, json.dumps(body, sort_keys=True)))
+
+
+@functools.cache
+def _rule_results(group: str, version: str, kind: str, body: str) -> tuple[cel.Result, ...]:
+    # Many stacks emit the same object: evaluate each distinct one once per session.
+    return tuple(cel.results(json.loads(body), crd_schemas()[(group, version, kind)]))
 
 
 def _structural(schema: Any) -> Any:
