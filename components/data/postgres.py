@@ -25,7 +25,6 @@ from kube_platform.components.data.backup_bucket import BackupBucket, BackupBuck
 from kube_platform.components.data.postgres_operator import PLUGIN_NAME, PostgresOperator
 
 _MODEL = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
-_RETENTION_DAYS = {"d": 1, "w": 7, "m": 31}
 _LIST_BUCKET = ["s3:ListBucket", "s3:GetBucketLocation"]
 
 
@@ -296,9 +295,7 @@ class PostgresCluster(pulumi.ComponentResource):
             bucket = BackupBucket(
                 f"{name}-backups",
                 self._cluster,
-                BackupBucketArgs(
-                    retention_days=_days(backups.retention), protect=self._args.protect
-                ),
+                BackupBucketArgs(protect=self._args.protect),
                 opts=pulumi.ResourceOptions(parent=self),
             )
             location = BackupLocation(
@@ -508,10 +505,6 @@ class PostgresCluster(pulumi.ComponentResource):
 def _kube(identifier: str) -> str:
     """A Postgres identifier as a Kubernetes name segment."""
     return identifier.replace("_", "-")
-
-
-def _days(retention: str) -> int:
-    return int(retention[:-1]) * _RETENTION_DAYS[retention[-1]]
 
 
 def _aws_policy(
