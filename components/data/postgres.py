@@ -389,7 +389,11 @@ class PostgresCluster(pulumi.ComponentResource):
         self, name: str, bucket: BackupBucket | None, depends_on: list[pulumi.Resource]
     ) -> dict[str, Any]:
         """Bind the Cluster's service account (CloudNativePG names it after the Cluster) to a
-        cloud identity that can use this cluster's bucket and read the restore source."""
+        cloud identity that can use this cluster's bucket and read the restore source.
+
+        On EKS the binding is IRSA: the Barman Cloud plugin documents IRSA and static keys for
+        S3 (plugin-barman-cloud web/docs/object_stores.md), and EKS Pod Identity is an open
+        request there (cloudnative-pg/plugin-barman-cloud#772, #876)."""
         restore = self._args.restore
         reads = restore.location if restore and restore.location.endpoint is None else None
         if self._cluster.cloud not in ("aws", "gcp") or (bucket is None and reads is None):
@@ -398,6 +402,7 @@ class PostgresCluster(pulumi.ComponentResource):
             name=f"postgres-{name}",
             namespace=self._args.namespace,
             service_account=name,
+            aws_mechanism="irsa",
             aws_policy=(
                 _aws_policy(bucket, reads, self._cluster.region or "")
                 if self._cluster.cloud == "aws"
