@@ -133,6 +133,22 @@ def _computed_outputs(type_: str, name: str, inputs: dict[str, Any]) -> dict[str
     return table.get(type_, {})
 
 
+def _session_context(arn: str) -> dict[str, Any]:
+    """What STS answers for a caller: an assumed-role session maps to its role."""
+    if ":assumed-role/" not in arn:
+        return {"arn": arn, "issuerArn": arn, "issuerId": "", "issuerName": "", "sessionName": ""}
+    prefix, rest = arn.split(":assumed-role/")
+    role, session = rest.split("/", 1)
+    account = prefix.replace(":sts:", ":iam:")
+    return {
+        "arn": arn,
+        "issuerArn": f"{account}:role/{role}",
+        "issuerId": "AROAEXAMPLE",
+        "issuerName": role,
+        "sessionName": session,
+    }
+
+
 # Invokes the program makes, with plausible answers. Anything else fails the run.
 INVOKES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     # --- aws ---
@@ -141,6 +157,7 @@ INVOKES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
         "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/ci",
         "userId": "AIDAEXAMPLE",
     },
+    "aws:iam/getSessionContext:getSessionContext": lambda args: _session_context(args["arn"]),
     # --- gcp ---
     "gcp:organizations/getProject:getProject": lambda args: {
         "projectId": args.get("projectId", "example-project"),
