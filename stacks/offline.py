@@ -164,6 +164,22 @@ INVOKES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
         "name": args.get("projectId", "example-project"),
         "number": GCP_PROJECT_NUMBER,
     },
+    # What a region's release channels offer (projects.locations.getServerConfig): each
+    # channel's default and newest version, so a channel may not offer a minor yet.
+    "gcp:container/getEngineVersions:getEngineVersions": lambda args: {
+        "location": args.get("location"),
+        "project": args.get("project", "example-project"),
+        "releaseChannelDefaultVersion": {
+            "RAPID": "1.35.4-gke.1201000",
+            "REGULAR": "1.34.7-gke.1154000",
+            "STABLE": "1.33.9-gke.1099000",
+        },
+        "releaseChannelLatestVersion": {
+            "RAPID": "1.36.2-gke.1032000",
+            "REGULAR": "1.35.4-gke.1201000",
+            "STABLE": "1.34.7-gke.1154000",
+        },
+    },
     # --- other providers ---
 }
 
