@@ -133,6 +133,22 @@ def _computed_outputs(type_: str, name: str, inputs: dict[str, Any]) -> dict[str
     return table.get(type_, {})
 
 
+def _session_context(arn: str) -> dict[str, Any]:
+    """What STS answers for a caller: an assumed-role session maps to its role."""
+    if ":assumed-role/" not in arn:
+        return {"arn": arn, "issuerArn": arn, "issuerId": "", "issuerName": "", "sessionName": ""}
+    prefix, rest = arn.split(":assumed-role/")
+    role, session = rest.split("/", 1)
+    account = prefix.replace(":sts:", ":iam:")
+    return {
+        "arn": arn,
+        "issuerArn": f"{account}:role/{role}",
+        "issuerId": "AROAEXAMPLE",
+        "issuerName": role,
+        "sessionName": session,
+    }
+
+
 # Invokes the program makes, with plausible answers. Anything else fails the run.
 INVOKES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     # --- aws ---
@@ -141,11 +157,28 @@ INVOKES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
         "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/ci",
         "userId": "AIDAEXAMPLE",
     },
+    "aws:iam/getSessionContext:getSessionContext": lambda args: _session_context(args["arn"]),
     # --- gcp ---
     "gcp:organizations/getProject:getProject": lambda args: {
         "projectId": args.get("projectId", "example-project"),
         "name": args.get("projectId", "example-project"),
         "number": GCP_PROJECT_NUMBER,
+    },
+    # What a region's release channels offer (projects.locations.getServerConfig): each
+    # channel's default and newest version, so a channel may not offer a minor yet.
+    "gcp:container/getEngineVersions:getEngineVersions": lambda args: {
+        "location": args.get("location"),
+        "project": args.get("project", "example-project"),
+        "releaseChannelDefaultVersion": {
+            "RAPID": "1.35.4-gke.1201000",
+            "REGULAR": "1.34.7-gke.1154000",
+            "STABLE": "1.33.9-gke.1099000",
+        },
+        "releaseChannelLatestVersion": {
+            "RAPID": "1.36.2-gke.1032000",
+            "REGULAR": "1.35.4-gke.1201000",
+            "STABLE": "1.34.7-gke.1154000",
+        },
     },
     # --- other providers ---
 }

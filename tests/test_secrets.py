@@ -20,9 +20,11 @@ from kube_platform.components.security.secrets import (
     external_secret,
 )
 from kube_platform.components.security.sops import SopsKey, SopsKeyArgs
-from kube_platform.stacks import offline
+from kube_platform.stacks import loader, offline
+from kube_platform.stacks.wiring.secrets import _sops_administrators
+from tests.conftest import stack_config
 from tests.fakes import FakeCloudCluster
-from tests.test_config_errors import EKS, POOL, assert_rejected, base, cloud
+from tests.test_config_errors import EKS, GKE, POOL, assert_rejected, base, cloud
 
 ESO_RELEASE = "kubernetes:helm.sh/v3:Release"
 STORE = "kubernetes:external-secrets.io/v1:ClusterSecretStore"
@@ -298,17 +300,45 @@ def test_aws_sops_key_rotates_and_only_the_gitops_identity_decrypts():
     assert key.inputs["enableKeyRotation"] is True
     assert key.protect
     statements = {s["Sid"]: s for s in json.loads(key.inputs["policy"])["Statement"]}
-    admin = statements["AccountAdministersTheKey"]
-    assert admin["Principal"] == {"AWS": "arn:aws:iam::123456789012:root"}
-    assert not any(a in admin["Action"] for a in ("kms:*", "kms:Decrypt", "kms:Encrypt"))
+    decrypter = run.outputs["decrypter"].value
     decrypt = statements["GitOpsControllerDecrypts"]
-    assert decrypt["Principal"] == {"AWS": run.outputs["decrypter"].value}
+    assert decrypt["Principal"] == {"AWS": decrypter}
     assert decrypt["Action"] == ["kms:Decrypt", "kms:DescribeKey"]
     encrypt = statements["AuthorsEncrypt"]
     assert encrypt["Principal"] == {"AWS": [AUTHOR]}
     assert encrypt["Action"] == ["kms:Encrypt", "kms:GenerateDataKey"]
-    users = [s["Principal"] for s in statements.values() if "kms:Decrypt" in s["Action"]]
-    assert users == [{"AWS": run.outputs["decrypter"].value}]
+    allowed = [s for s in statements.values() if s["Effect"] == "Allow"]
+    assert [s["Principal"] for s in allowed if "kms:Decrypt" in s["Action"]] == [
+        {"AWS": decrypter}
+    ]
+    assert statements["NobodyElseDecrypts"]["Condition"] == {
+        "ArnNotEquals": {"aws:PrincipalArn": decrypter}
+    }
+    # Without administrators configured, the identity that deploys manages the key.
+    assert statements["AdministratorsManageTheKey"]["Condition"] == {
+        "ArnEquals": {"aws:PrincipalArn": [f"arn:aws:iam::{offline.ACCOUNT_ID}:user/ci"]}
+    }
+
+
+def test_the_cluster_admins_manage_the_eks_sops_key_unless_others_are_named(stack_run):
+    def administrators(run: offline.Run) -> list[str]:
+        [key] = [k for k in run.of_type("aws:kms/key:Key") if "SopsKey" in k.parent]
+        [statement] = [
+            s
+            for s in json.loads(key.inputs["policy"])["Statement"]
+            if s["Sid"] == "AdministratorsManageTheKey"
+        ]
+        return statement["Condition"]["ArnEquals"]["aws:PrincipalArn"]
+
+    config = stack_config("prod")
+    assert administrators(stack_run("prod")) == (
+        config["platform:cluster"]["eks"]["adminPrincipals"]
+    )
+    break_glass = ["arn:aws:iam::123456789012:role/break-glass"]
+    config["platform:secrets"]["sops"]["administrators"] = break_glass
+    raw = {k: json.dumps(v) if not isinstance(v, str) else v for k, v in config.items()}
+    cfg = loader.load(raw, file_config=config, source="Pulumi.prod.yaml")
+    assert _sops_administrators(cfg) == tuple(break_glass)
 
 
 def test_sops_config_output_is_a_creation_rule_for_the_key():
@@ -426,6 +456,27 @@ CASES = {
     "sops encrypter that is not an ARN": (
         cloud(PUBLIC_EKS, secrets={"sops": {"encrypters": ["alice@example.com"]}}),
         "platform:secrets.sops.encrypters[0]: 'alice@example.com' is not a eks principal",
+    ),
+    "sops administrator that is not an ARN": (
+        cloud(PUBLIC_EKS, secrets={"sops": {"administrators": ["platform-deployer"]}}),
+        "platform:secrets.sops.administrators[0]: 'platform-deployer' is not an IAM role or "
+        "user ARN; use e.g. 'arn:aws:iam::<account>:role/<name>'",
+    ),
+    "sops key without administrators": (
+        cloud(PUBLIC_EKS, secrets={"sops": {"administrators": []}}),
+        "platform:secrets.sops.administrators: an empty list would leave the key without "
+        "anyone to manage it; list the IAM role ARN that runs `pulumi up` (and a break-glass "
+        "role), or remove the key to use the default",
+    ),
+    "sops administrators on gke": (
+        cloud(
+            GKE,
+            pools=[{**POOL, "instanceTypes": ["n2-standard-4"]}],
+            secrets={"sops": {"administrators": ["arn:aws:iam::123456789012:role/admin"]}},
+        ),
+        "platform:secrets.sops.administrators: applies to EKS key policies only; on GKE, who "
+        "may change the key's IAM policy is decided by IAM roles on the project (see "
+        "docs/secrets.md); remove it",
     ),
 }
 

@@ -48,7 +48,10 @@ class GkeClusterArgs(BaseModel):
     project: str = Field(description="Google Cloud project id.")
     region: str = Field(description="Region of the regional cluster.")
     zones: tuple[str, ...] = Field(min_length=1, description="Zones the nodes run in.")
-    kubernetes_version: str = Field(description="Minimum Kubernetes minor version, e.g. 1.35.")
+    kubernetes_version: str = Field(
+        description="Minimum Kubernetes minor version, e.g. 1.35; asked for while the release "
+        "channel offers it, else the cluster starts at the channel's default."
+    )
     release_channel: Literal["RAPID", "REGULAR", "STABLE"] = Field(
         "REGULAR", description="GKE release channel; GKE upgrades within it."
     )

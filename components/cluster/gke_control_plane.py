@@ -26,7 +26,11 @@ def secrets_key(
     depends_on: list[pulumi.Resource],
 ) -> tuple[gcp.kms.CryptoKey, gcp.kms.CryptoKeyIAMMember]:
     """A regional key that envelope-encrypts the cluster's Secrets in etcd, and the grant that
-    lets the GKE service agent use it (the cluster cannot be created without it)."""
+    lets the GKE service agent use it (the cluster cannot be created without it).
+
+    On a fresh project the agent does not exist until GKE first needs it, and IAM refuses a
+    grant to an account that does not exist; asking Service Usage for the agent's identity
+    creates it, so the grant waits for that."""
     # Key rings and keys cannot be deleted in Google Cloud, only dropped from state; the
     # ring's name is left to Pulumi's auto-naming (a random suffix) so a destroyed dev stack
     # can be created again.
@@ -46,6 +50,13 @@ def secrets_key(
         rotation_period=f"{rotation_days * 86400}s",
         opts=pulumi.ResourceOptions(parent=parent, provider=provider, protect=protect),
     )
+    agent_identity = gcp.projects.ServiceIdentity(
+        f"{name}-gke-agent",
+        project=project,
+        service="container.googleapis.com",
+        opts=pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=depends_on),
+    )
+    # Built from the project number: not every service returns the agent's e-mail.
     agent = pulumi.Output.concat(
         "serviceAccount:service-",
         project_number,
@@ -56,7 +67,7 @@ def secrets_key(
         crypto_key_id=key.id,
         role=ENCRYPTER_DECRYPTER,
         member=agent,
-        opts=pulumi.ResourceOptions(parent=parent, provider=provider),
+        opts=pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=[agent_identity]),
     )
     return key, grant
 
@@ -99,6 +110,25 @@ def _endpoint_settings(authorized_networks: Sequence[str]) -> dict:
     }
 
 
+def _minor(version: str) -> tuple[int, int]:
+    major, minor = version.split(".")[:2]
+    return int(major), int(minor)
+
+
+def minimum_version(
+    wanted: str, channel_default: str | None, channel_latest: str | None
+) -> str | None:
+    """The `min_master_version` to ask for: the wanted minor when the release channel offers
+    it and its default is older; None (the channel's default, which GKE then upgrades within
+    the channel) when the default already satisfies it, or when the channel does not offer
+    that minor yet, where asking for it would fail the cluster's creation."""
+    if channel_default is None or channel_latest is None:
+        return None
+    if _minor(channel_default) < _minor(wanted) <= _minor(channel_latest):
+        return wanted
+    return None
+
+
 def control_plane(
     name: str,
     *,
@@ -118,14 +148,31 @@ def control_plane(
 ) -> gcp.container.Cluster:
     """A regional cluster with private nodes, Workload Identity, Shielded nodes, Dataplane V2,
     KMS-encrypted Secrets and no legacy credentials. Its default node pool is removed at
-    creation; `bootstrap_node_config` hardens that short-lived pool too."""
+    creation; `bootstrap_node_config` hardens that short-lived pool too.
+
+    `kubernetes_version` is a minimum, asked for only while the release channel offers it (see
+    `minimum_version`); GKE keeps the cluster up to date within the channel."""
+    offered = gcp.container.get_engine_versions_output(
+        location=region,
+        project=project,
+        opts=pulumi.InvokeOutputOptions(parent=parent, provider=provider),
+    )
+    min_master_version = pulumi.Output.all(
+        offered.release_channel_default_version, offered.release_channel_latest_version
+    ).apply(
+        lambda v: minimum_version(
+            kubernetes_version,
+            (v[0] or {}).get(release_channel),
+            (v[1] or {}).get(release_channel),
+        )
+    )
     return gcp.container.Cluster(
         name,
         name=name,
         project=project,
         location=region,
         node_locations=zones,
-        min_master_version=kubernetes_version,
+        min_master_version=min_master_version,
         release_channel={"channel": release_channel},
         network=network.network,
         subnetwork=network.subnetwork,

@@ -1,9 +1,11 @@
 """A private, versioned, encrypted bucket for one Postgres cluster's backups (S3 or GCS).
 
-Barman Cloud's retention policy deletes backups and WAL that fall out of the recovery window.
-Versioning keeps what it (or anyone) deletes for `noncurrent_days` more; current objects expire
-only well after the window, as a backstop if retention stops running. Expiring current objects
-sooner would remove base backups that a restore inside the window still needs.
+Only Barman Cloud's retention policy deletes backups and WAL: under a recovery window it always
+keeps the newest base backup older than the window, so the last good backup survives even when
+scheduled backups stop. The bucket's lifecycle rules therefore never expire current objects;
+they only remove what is already deleted (old versions after `noncurrent_days`, expired delete
+markers) and uploads that never completed. Versioning keeps whatever Barman (or anyone) deletes
+for `noncurrent_days` more.
 """
 
 from __future__ import annotations
@@ -22,15 +24,6 @@ from kube_platform.components.cluster import Cluster
 class BackupBucketArgs(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
-    retention_days: int = Field(
-        30, ge=1, description="Barman's recovery window, in days (the ObjectStore's policy)."
-    )
-    expiry_margin_days: int = Field(
-        30,
-        ge=7,
-        description="Days past the window before a current object expires; must exceed the "
-        "interval between base backups.",
-    )
     noncurrent_days: int = Field(
         30, ge=1, description="Days a deleted or overwritten object version is kept."
     )
@@ -121,18 +114,16 @@ class BackupBucket(pulumi.ComponentResource):
             bucket=bucket.id,
             rules=[
                 _s3_rule(
-                    "expire-old-backups",
-                    aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
-                        days=args.retention_days + args.expiry_margin_days
-                    ),
+                    "expire-noncurrent-versions",
                     noncurrent_version_expiration={"noncurrent_days": args.noncurrent_days},
+                ),
+                _s3_rule(
+                    "abort-incomplete-uploads",
                     abort_incomplete_multipart_upload={"days_after_initiation": 7},
                 ),
                 _s3_rule(
                     "remove-expired-delete-markers",
-                    aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
-                        expired_object_delete_marker=True
-                    ),
+                    expiration={"expired_object_delete_marker": True},
                 ),
             ],
             opts=cluster.cloud_opts(self),
@@ -165,12 +156,6 @@ class BackupBucket(pulumi.ComponentResource):
                 gcp.storage.BucketLifecycleRuleArgs(
                     action=gcp.storage.BucketLifecycleRuleActionArgs(type="Delete"),
                     condition=gcp.storage.BucketLifecycleRuleConditionArgs(
-                        age=args.retention_days + args.expiry_margin_days, with_state="LIVE"
-                    ),
-                ),
-                gcp.storage.BucketLifecycleRuleArgs(
-                    action=gcp.storage.BucketLifecycleRuleActionArgs(type="Delete"),
-                    condition=gcp.storage.BucketLifecycleRuleConditionArgs(
                         days_since_noncurrent_time=args.noncurrent_days, with_state="ARCHIVED"
                     ),
                 ),
@@ -187,18 +172,13 @@ class BackupBucket(pulumi.ComponentResource):
         self.url = pulumi.Output.concat("gs://", bucket.name)
 
 
-def _s3_rule(
-    rule_id: str,
-    expiration: aws.s3.BucketLifecycleConfigurationRuleExpirationArgs,
-    **extra: Any,
-) -> aws.s3.BucketLifecycleConfigurationRuleArgs:
+def _s3_rule(rule_id: str, **action: Any) -> aws.s3.BucketLifecycleConfigurationRuleArgs:
     """An enabled lifecycle rule over the whole bucket."""
     return aws.s3.BucketLifecycleConfigurationRuleArgs(
         id=rule_id,
         status="Enabled",
         filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-        expiration=expiration,
-        **extra,
+        **action,
     )
 
 

@@ -25,7 +25,6 @@ from kube_platform.components.data.backup_bucket import BackupBucket, BackupBuck
 from kube_platform.components.data.postgres_operator import PLUGIN_NAME, PostgresOperator
 
 _MODEL = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
-_RETENTION_DAYS = {"d": 1, "w": 7, "m": 31}
 _LIST_BUCKET = ["s3:ListBucket", "s3:GetBucketLocation"]
 
 
@@ -296,9 +295,7 @@ class PostgresCluster(pulumi.ComponentResource):
             bucket = BackupBucket(
                 f"{name}-backups",
                 self._cluster,
-                BackupBucketArgs(
-                    retention_days=_days(backups.retention), protect=self._args.protect
-                ),
+                BackupBucketArgs(protect=self._args.protect),
                 opts=pulumi.ResourceOptions(parent=self),
             )
             location = BackupLocation(
@@ -392,7 +389,11 @@ class PostgresCluster(pulumi.ComponentResource):
         self, name: str, bucket: BackupBucket | None, depends_on: list[pulumi.Resource]
     ) -> dict[str, Any]:
         """Bind the Cluster's service account (CloudNativePG names it after the Cluster) to a
-        cloud identity that can use this cluster's bucket and read the restore source."""
+        cloud identity that can use this cluster's bucket and read the restore source.
+
+        On EKS the binding is IRSA: the Barman Cloud plugin documents IRSA and static keys for
+        S3 (plugin-barman-cloud web/docs/object_stores.md), and EKS Pod Identity is an open
+        request there (cloudnative-pg/plugin-barman-cloud#772, #876)."""
         restore = self._args.restore
         reads = restore.location if restore and restore.location.endpoint is None else None
         if self._cluster.cloud not in ("aws", "gcp") or (bucket is None and reads is None):
@@ -401,6 +402,7 @@ class PostgresCluster(pulumi.ComponentResource):
             name=f"postgres-{name}",
             namespace=self._args.namespace,
             service_account=name,
+            aws_mechanism="irsa",
             aws_policy=(
                 _aws_policy(bucket, reads, self._cluster.region or "")
                 if self._cluster.cloud == "aws"
@@ -508,10 +510,6 @@ class PostgresCluster(pulumi.ComponentResource):
 def _kube(identifier: str) -> str:
     """A Postgres identifier as a Kubernetes name segment."""
     return identifier.replace("_", "-")
-
-
-def _days(retention: str) -> int:
-    return int(retention[:-1]) * _RETENTION_DAYS[retention[-1]]
 
 
 def _aws_policy(

@@ -22,6 +22,13 @@ from kube_platform.components.versions import Chart
 PLUGIN_NAME = "barman-cloud.cloudnative-pg.io"
 """The name a Cluster, a ScheduledBackup and an external cluster use to reach the plugin."""
 
+WEBHOOK_PORT = 10250
+"""Where the operator's admission webhook listens in its pod (the chart's default is 9443).
+A GKE control plane reaches private nodes and their pods only on 443 and 10250, and the
+webhook fails closed, so on 9443 no Cluster could be created. The pod has its own network
+namespace (the chart's `hostNetwork` stays off), so kubelet's 10250 on the node is no clash;
+cert-manager and External Secrets listen on 10250 for the same reason."""
+
 
 class PostgresOperatorArgs(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
@@ -88,6 +95,7 @@ class PostgresOperator(pulumi.ComponentResource):
                 "replicaCount": args.replicas,
                 "crds": {"create": True},
                 "config": {"clusterWide": True},
+                "webhook": {"port": WEBHOOK_PORT},
                 "resources": _resources("100m", "200Mi", "500Mi"),
             },
             args.operator_values,

@@ -53,6 +53,14 @@ class SecretStoreRef:
     prefix: pulumi.Input[str] = ""
     kind: Literal["ClusterSecretStore", "SecretStore"] = "ClusterSecretStore"
     release: pulumi.Resource | None = None
+    # The store object itself, when it is created in the same program.
+    resource: pulumi.Resource | None = None
+
+    @property
+    def dependencies(self) -> list[pulumi.Resource]:
+        """What an ExternalSecret reading this store waits for: the operator's CRDs and
+        webhook, and the store, without which the first sync fails and backs off."""
+        return [r for r in (self.release, self.resource) if r is not None]
 
 
 def external_secret(
@@ -103,7 +111,7 @@ def external_secret(
         spec["data"] = entries
     if extract:
         spec["dataFrom"] = [{"extract": {"key": remote(key)}} for key in extract]
-    depends = pulumi.ResourceOptions(depends_on=[store.release] if store.release else [])
+    depends = pulumi.ResourceOptions(depends_on=store.dependencies)
     return k8s.apiextensions.CustomResource(
         name,
         api_version=API_VERSION,
@@ -225,10 +233,12 @@ class Secrets(pulumi.ComponentResource):
 
         self.store = None
         if cloud is not None:
-            self._cluster_store(cloud)
-            self.store = SecretStoreRef(args.store_name, args.prefix, release=self.release)
+            store = self._cluster_store(cloud)
+            self.store = SecretStoreRef(
+                args.store_name, args.prefix, release=self.release, resource=store
+            )
             for replicated in args.replicated:
-                self._replicate(replicated)
+                self._replicate(replicated, self.store)
 
         self.register_outputs(
             {
@@ -337,7 +347,7 @@ class Secrets(pulumi.ComponentResource):
 
     # --- store ----------------------------------------------------------------------------
 
-    def _cluster_store(self, cloud: str) -> None:
+    def _cluster_store(self, cloud: str) -> k8s.apiextensions.CustomResource:
         cluster, args = self._cluster, self._args
         static = args.static_store
         if static is None:
@@ -350,7 +360,7 @@ class Secrets(pulumi.ComponentResource):
         else:
             provider = self._static_provider(static)
         spec: dict[str, Any] = {"provider": provider, "conditions": self._conditions()}
-        k8s.apiextensions.CustomResource(
+        return k8s.apiextensions.CustomResource(
             f"{self._name}-store",
             api_version=API_VERSION,
             kind="ClusterSecretStore",
@@ -419,7 +429,7 @@ class Secrets(pulumi.ComponentResource):
 
     # --- replication ----------------------------------------------------------------------
 
-    def _replicate(self, replicated: ReplicatedSecret) -> None:
+    def _replicate(self, replicated: ReplicatedSecret, store: SecretStoreRef) -> None:
         selectors: list[dict[str, Any]] = []
         if replicated.namespaces:
             selectors.append(
@@ -457,7 +467,8 @@ class Secrets(pulumi.ComponentResource):
                     "dataFrom": [{"extract": {"key": f"{self._args.prefix}{replicated.key}"}}],
                 },
             },
-            opts=self._cluster.child_opts(self, depends_on=[self.release]),
+            # Like every ExternalSecret it stamps out, it reads the store.
+            opts=self._cluster.child_opts(self, depends_on=store.dependencies),
         )
 
 

@@ -4,6 +4,18 @@ only by the GitOps controller that applies them.
 The controller's service account (default `flux-system/kustomize-controller`) is bound to a
 cloud identity that is the only one allowed to decrypt; the principals listed as encrypters
 may encrypt but not decrypt. The matching `.sops.yaml` creation rule is exposed as text.
+
+On AWS the key policy makes that hold against the account's own administrators too: the
+account's default key policy (KMS Developer Guide, "Default key policy") hands `kms:*` to the
+account root, so any IAM principal allowed `kms:CreateGrant` or `kms:PutKeyPolicy` could grant
+itself decryption. Here the named administrators manage the key (policy, rotation, aliases,
+deletion) without using it, nobody may create grants, and an explicit Deny refuses decryption
+to every principal but the controller's role, whatever IAM policies say. Changing that takes a
+`PutKeyPolicy` by an administrator, which CloudTrail records.
+
+On Google Cloud, decryption is granted on the key only, to the controller's service account.
+Who holds `setIamPolicy` on the key, its key ring, the project or above can still grant
+themselves a decrypting role there; docs/secrets.md says what that means and how to narrow it.
 """
 
 from __future__ import annotations
@@ -22,27 +34,40 @@ from kube_platform.components.cluster.eks_identity import partition
 from kube_platform.components.errors import ConfigurationError
 
 ENCRYPTED_REGEX = "^(data|stringData)$"
-# Every key-management action but use of the key: the account can administer (and recover)
-# the key, while IAM policies cannot hand out decrypt rights behind the key policy's back.
+# What anyone in the account may see of the key (through their IAM policies): no use of it.
+AWS_READ_ACTIONS = (
+    "kms:DescribeKey",
+    "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:ListGrants",
+    "kms:ListKeyPolicies",
+    "kms:ListKeyRotations",
+    "kms:ListResourceTags",
+)
+# What the administrators may do: manage the key, never use it, never create a grant.
 AWS_ADMIN_ACTIONS = (
-    "kms:Create*",
-    "kms:Describe*",
-    "kms:Enable*",
-    "kms:List*",
-    "kms:Put*",
-    "kms:Update*",
-    "kms:Revoke*",
-    "kms:Disable*",
-    "kms:Get*",
-    "kms:Delete*",
+    *AWS_READ_ACTIONS,
+    "kms:PutKeyPolicy",
+    "kms:UpdateKeyDescription",
+    "kms:EnableKey",
+    "kms:DisableKey",
+    "kms:EnableKeyRotation",
+    "kms:DisableKeyRotation",
+    "kms:RotateKeyOnDemand",
     "kms:TagResource",
     "kms:UntagResource",
+    "kms:CreateAlias",
+    "kms:UpdateAlias",
+    "kms:DeleteAlias",
+    "kms:RevokeGrant",
     "kms:ScheduleKeyDeletion",
     "kms:CancelKeyDeletion",
-    "kms:RotateKeyOnDemand",
 )
 AWS_DECRYPT_ACTIONS = ("kms:Decrypt", "kms:DescribeKey")
 AWS_ENCRYPT_ACTIONS = ("kms:Encrypt", "kms:GenerateDataKey")
+# Actions that reveal plaintext of data under this key, or let someone else do so.
+AWS_DENIED_TO_OTHERS = ("kms:Decrypt",)
+AWS_DENIED_TO_ALL = ("kms:CreateGrant", "kms:ReEncryptFrom")
 GCP_DECRYPTER_ROLE = "roles/cloudkms.cryptoKeyDecrypter"
 GCP_ENCRYPTER_ROLE = "roles/cloudkms.cryptoKeyEncrypter"
 ROTATION_DAYS = 90
@@ -59,6 +84,11 @@ class SopsKeyArgs(BaseModel):
     )
     encrypters: tuple[str, ...] = Field(
         (), description="IAM ARNs (AWS) or IAM members (GCP) allowed to encrypt."
+    )
+    administrators: tuple[str, ...] = Field(
+        (),
+        description="AWS: IAM role/user ARNs of the key's account that manage the key but "
+        "never use it; the identity that runs `pulumi up` must be one. Empty: that identity.",
     )
     path_regex: str = Field(r"\.sops\.ya?ml$", description="Files the creation rule covers.")
     gcp_project: str | None = Field(None, description="Project of the key ring (GKE).")
@@ -130,10 +160,18 @@ class SopsKey(pulumi.ComponentResource):
     def _aws_key(self, decrypter: pulumi.Output[str]) -> pulumi.Output[str]:
         cluster, args = self._cluster, self._args
         opts = pulumi.InvokeOptions(provider=cluster.cloud_provider)
-        account = aws.get_caller_identity_output(opts=opts).account_id
+        caller = aws.get_caller_identity_output(opts=opts)
+        administrators: pulumi.Input[list[str]] = list(args.administrators)
+        if not args.administrators:
+            # The deploying identity; for an assumed role, the role rather than the session.
+            administrators = aws.iam.get_session_context_output(
+                arn=caller.arn, opts=opts
+            ).issuer_arn.apply(lambda arn: [arn])
         arn_partition = partition(cluster.region or "")
-        policy = pulumi.Output.all(account, decrypter).apply(
-            lambda p: json.dumps(_aws_key_policy(arn_partition, p[0], p[1], args.encrypters))
+        policy = pulumi.Output.all(caller.account_id, decrypter, administrators).apply(
+            lambda p: json.dumps(
+                aws_key_policy(arn_partition, p[0], p[1], tuple(p[2]), args.encrypters)
+            )
         )
         key = aws.kms.Key(
             self._name,
@@ -192,16 +230,36 @@ class SopsKey(pulumi.ComponentResource):
         return key.id
 
 
-def _aws_key_policy(
-    partition: str, account: str, decrypter: str, encrypters: tuple[str, ...]
+def aws_key_policy(
+    partition: str,
+    account: str,
+    decrypter: str,
+    administrators: tuple[str, ...],
+    encrypters: tuple[str, ...],
 ) -> dict[str, Any]:
+    """The SOPS key policy: only `decrypter` decrypts, `administrators` manage, nobody grants.
+
+    Administrators are matched on `aws:PrincipalArn` rather than named as principals: the
+    condition holds for every session of a role, in any account, and keeps holding if the role
+    is deleted and created again (a role named as principal would not, locking the key). They
+    still need an IAM policy allowing those actions, as does the rest of the account for the
+    read-only statement."""
+    root = f"arn:{partition}:iam::{account}:root"
     statements: list[dict[str, Any]] = [
         {
-            "Sid": "AccountAdministersTheKey",
+            "Sid": "AccountReadsKeyMetadata",
             "Effect": "Allow",
-            "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
+            "Principal": {"AWS": root},
+            "Action": list(AWS_READ_ACTIONS),
+            "Resource": "*",
+        },
+        {
+            "Sid": "AdministratorsManageTheKey",
+            "Effect": "Allow",
+            "Principal": {"AWS": "*"},
             "Action": list(AWS_ADMIN_ACTIONS),
             "Resource": "*",
+            "Condition": {"ArnEquals": {"aws:PrincipalArn": list(administrators)}},
         },
         {
             "Sid": "GitOpsControllerDecrypts",
@@ -221,4 +279,21 @@ def _aws_key_policy(
                 "Resource": "*",
             }
         )
+    statements += [
+        {
+            "Sid": "NobodyElseDecrypts",
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Action": list(AWS_DENIED_TO_OTHERS),
+            "Resource": "*",
+            "Condition": {"ArnNotEquals": {"aws:PrincipalArn": decrypter}},
+        },
+        {
+            "Sid": "NobodyGrantsOrReEncrypts",
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Action": list(AWS_DENIED_TO_ALL),
+            "Resource": "*",
+        },
+    ]
     return {"Version": "2012-10-17", "Statement": statements}

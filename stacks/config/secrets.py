@@ -81,6 +81,13 @@ class SopsConfig(ConfigModel):
         description="Who may encrypt: IAM role/user ARNs (EKS) or IAM members such as "
         "`group:platform@example.com` (GKE). Default: nobody.",
     )
+    administrators: list[str] | None = Field(
+        None,
+        description="EKS only: IAM role/user ARNs of the key's account that manage the key "
+        "(policy, rotation, deletion) but can never decrypt; include the role that runs "
+        "`pulumi up`. Default: `cluster.eks.adminPrincipals`, or the deploying identity "
+        "when that is empty.",
+    )
     path_regex: str = Field(
         r"\.sops\.ya?ml$", description="Files the `.sops.yaml` creation rule applies to."
     )
@@ -224,4 +231,36 @@ def problems(cfg: StackConfig) -> list[tuple[str, str]]:
             for i, who in enumerate(sops.encrypters)
             if not member_re.match(who)
         )
+        found.extend(_administrator_problems(sops, kind))
     return found
+
+
+def _administrator_problems(sops: SopsConfig, kind: str) -> list[tuple[str, str]]:
+    if sops.administrators is None:
+        return []
+    if kind != "eks":
+        return [
+            (
+                "secrets.sops.administrators",
+                "applies to EKS key policies only; on GKE, who may change the key's IAM "
+                "policy is decided by IAM roles on the project (see docs/secrets.md); remove it",
+            )
+        ]
+    if not sops.administrators:
+        return [
+            (
+                "secrets.sops.administrators",
+                "an empty list would leave the key without anyone to manage it; list the IAM "
+                "role ARN that runs `pulumi up` (and a break-glass role), or remove the key "
+                "to use the default",
+            )
+        ]
+    return [
+        (
+            f"secrets.sops.administrators[{i}]",
+            f"'{who}' is not an IAM role or user ARN; use e.g. "
+            "'arn:aws:iam::<account>:role/<name>'",
+        )
+        for i, who in enumerate(sops.administrators)
+        if not _AWS_PRINCIPAL_RE.match(who)
+    ]

@@ -94,6 +94,7 @@ def build(cfg: StackConfig, cluster: Cluster, stack: str) -> PlatformSecrets:
                 decrypt_namespace=sops.decrypt_namespace,
                 decrypt_service_account=sops.decrypt_service_account,
                 encrypters=tuple(sops.encrypters),
+                administrators=_sops_administrators(cfg),
                 path_regex=sops.path_regex,
                 gcp_project=gcp_project,
                 protect=cfg.protect_stateful,
@@ -105,6 +106,16 @@ def build(cfg: StackConfig, cluster: Cluster, stack: str) -> PlatformSecrets:
             "sopsDecryptIdentity": key.decrypt_principal,
         }
     return result
+
+
+def _sops_administrators(cfg: StackConfig) -> tuple[str, ...]:
+    """Who manages an EKS SOPS key: as configured, else the cluster's admins; empty lets the
+    key fall back to the deploying identity."""
+    configured = cfg.secrets.sops.administrators
+    if configured is not None:
+        return tuple(configured)
+    eks = cfg.cluster.eks
+    return tuple(eks.admin_principals) if cfg.cluster.kind == "eks" and eks is not None else ()
 
 
 def _static_store(cfg: StackConfig) -> StaticStoreArgs | None:
