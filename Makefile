@@ -11,7 +11,7 @@ KIND_CLUSTER ?= platform
 export PULUMI_BACKEND_URL ?= file://$(STATE_DIR)
 export PULUMI_CONFIG_PASSPHRASE_FILE ?= $(STATE_DIR)/passphrase
 
-.PHONY: venv test plan up preview destroy kind reference _pulumi_cli _pulumi_stack
+.PHONY: venv test plan up preview destroy kind reference schemas _pulumi_cli _pulumi_stack
 
 # uv installs the pinned requirements in seconds; if it cannot be installed, pip does the same.
 $(VENV)/.installed: requirements.txt pyproject.toml
@@ -33,6 +33,10 @@ plan: venv
 
 reference: venv
 	$(VENV)/bin/python -m kube_platform.stacks reference --write
+
+# The upstream CRDs and chart values the conformance tests read, into ../shared/schemas.
+schemas: venv
+	$(VENV)/bin/python -m tests.schema_sources --fetch
 
 kind:
 	@command -v kind >/dev/null || { echo "kind is not installed: https://kind.sigs.k8s.io/docs/user/quick-start/#installation"; exit 1; }
