@@ -6,6 +6,8 @@ python -m kube_platform.stacks plan prod --compare old.json    # what changed si
 python -m kube_platform.stacks plan prod --compare old.json --format markdown  # for a PR
 python -m kube_platform.stacks plan prod --preview             # computed values unknown
 python -m kube_platform.stacks reference --write               # regenerate docs/configuration.md
+python -m kube_platform.stacks check-context dev               # dev's kubeconfig context exists
+python -m kube_platform.stacks check-context dev --create-kind # ... made by kind if it is kind's
 """
 
 from __future__ import annotations
@@ -78,6 +80,25 @@ def _stack_config(args: argparse.Namespace):
     return loader.from_stack_file(args.stack, Path(args.project_dir))
 
 
+def _check_context(args: argparse.Namespace) -> int:
+    from kube_platform.stacks import kube_context, loader
+
+    try:
+        where = kube_context.target(loader.from_stack_file(args.stack, Path(args.project_dir)))
+    except ConfigurationError as exc:
+        return _fail(f"configuration is invalid:\n{exc}")
+    except FileNotFoundError as exc:
+        return _fail(f"no stack file {exc.filename}")
+    if where is None:
+        return 0
+    source = loader.stack_file(args.stack, Path(args.project_dir)).name
+    problem = kube_context.ensure(args.stack, source, where, args.create_kind)
+    if problem:
+        return _fail(problem, 1)
+    print(f"{source}: kubeconfig context {where.context or '(current)'} is ready")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m kube_platform.stacks",
@@ -101,6 +122,17 @@ def main(argv: list[str] | None = None) -> int:
     ref_cmd = commands.add_parser("reference", help="the configuration reference")
     ref_cmd.add_argument("--write", action="store_true", help="write docs/configuration.md")
     ref_cmd.set_defaults(func=_reference)
+    ctx_cmd = commands.add_parser(
+        "check-context", help="check that an existing cluster's kubeconfig context exists"
+    )
+    ctx_cmd.add_argument("stack", help="stack name: reads Pulumi.<stack>.yaml")
+    ctx_cmd.add_argument(
+        "--create-kind",
+        action="store_true",
+        help="create the kind cluster of a missing kind-<name> context",
+    )
+    ctx_cmd.add_argument("--project-dir", default=".", help="folder holding the stack files")
+    ctx_cmd.set_defaults(func=_check_context)
     args = parser.parse_args(argv)
     return args.func(args)
 
