@@ -176,6 +176,8 @@ class ResourceChange:
     name: str
     protected: bool
     old_urn: str = ""
+    # Protection of what is deployed: Pulumi refuses to replace or delete that.
+    was_protected: bool = False
     fields: list[FieldChange] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -183,7 +185,7 @@ class ResourceChange:
     @property
     def blocked(self) -> bool:
         """Pulumi refuses to replace or delete a protected resource."""
-        return self.protected and self.action in ("replace", "delete")
+        return self.was_protected and self.action in ("replace", "delete")
 
 
 _ACTION_ORDER = {"replace": 0, "delete": 1, "update": 2, "create": 3}
@@ -205,9 +207,9 @@ class PlanDiff:
         parts = []
         for action in ("replace", "update", "create", "delete"):
             text = f"{counts[action]} to {action}"
-            protected = sum(c.protected for c in self.changes if c.action == action)
-            if protected and action in ("replace", "delete"):
-                text += f" ({protected} protected)"
+            blocked = sum(c.blocked for c in self.changes if c.action == action)
+            if blocked:
+                text += f" ({blocked} protected)"
             parts.append(text)
         return f"Stack '{self.stack}' ({self.mode} mode): {', '.join(parts)}."
 
@@ -232,12 +234,15 @@ def diff(old: dict[str, Any], new: dict[str, Any]) -> PlanDiff:
         changes.append(ResourceChange("create", urn, r["type"], r["name"], r.get("protect", False)))
     for urn in sorted(before.keys() - paired_old):
         r = before[urn]
-        changes.append(ResourceChange("delete", urn, r["type"], r["name"], r.get("protect", False)))
+        protected = bool(r.get("protect"))
+        changes.append(
+            ResourceChange("delete", urn, r["type"], r["name"], protected, "", protected)
+        )
     for new_urn, (old_urn, how) in sorted(pairs.items()):
         change = _compare(before[old_urn], after[new_urn], how)
         if change is not None:
             changes.append(change)
-    _cascade_deleted_with(changes, after, pairs)
+    _cascade_deleted_with(changes, before, after, pairs)
     return PlanDiff(new["stack"], new.get("mode", "update"), changes)
 
 
@@ -302,7 +307,13 @@ def _pair_once(
 def _compare(old: dict[str, Any], new: dict[str, Any], how: str) -> ResourceChange | None:
     protected = bool(old.get("protect")) or bool(new.get("protect"))
     change = ResourceChange(
-        "update", new["urn"], new["type"], new["name"], protected, old_urn=old["urn"]
+        "update",
+        new["urn"],
+        new["type"],
+        new["name"],
+        protected,
+        old["urn"],
+        bool(old.get("protect")),
     )
     if how in ("parent", "name", "type"):
         what = {"parent": "parent", "name": "name", "type": "type token"}[how]
@@ -413,7 +424,10 @@ def _forces_replacement(
 
 
 def _cascade_deleted_with(
-    changes: list[ResourceChange], after: dict[str, dict], pairs: dict[str, tuple[str, str]]
+    changes: list[ResourceChange],
+    before: dict[str, dict],
+    after: dict[str, dict],
+    pairs: dict[str, tuple[str, str]],
 ) -> None:
     """A resource whose `deletedWith` resource is replaced is replaced with it."""
     by_urn = {c.urn: c for c in changes}
@@ -427,9 +441,11 @@ def _cascade_deleted_with(
                 continue
             change = by_urn.get(urn)
             if change is None:
-                old_urn = pairs[urn][0]
+                old = before[pairs[urn][0]]
+                was_protected = bool(old.get("protect"))
+                protected = was_protected or bool(r.get("protect"))
                 change = ResourceChange(
-                    "update", urn, r["type"], r["name"], bool(r.get("protect")), old_urn=old_urn
+                    "update", urn, r["type"], r["name"], protected, old["urn"], was_protected
                 )
                 changes.append(change)
                 by_urn[urn] = change

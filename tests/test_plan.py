@@ -151,6 +151,15 @@ def test_a_rename_replaces_the_resource_and_its_protected_state_comes_first(prod
     assert text.index("app-db-2") < text.index("platform-prod-general")
 
 
+def test_only_what_is_deployed_protected_blocks_a_replacement(prod_plan):
+    old, new = copy.deepcopy(prod_plan), copy.deepcopy(prod_plan)
+    _edit(old, "app-db", POSTGRES)["protect"] = False
+    _edit(new, "app-db", POSTGRES)["inputs"]["metadata"]["name"] = "app-db-2"
+    change = _change(old, new, "app-db", POSTGRES)
+    assert (change.action, change.protected, change.blocked) == ("replace", True, False)
+    assert "protected" not in plan.diff(old, new).summary()
+
+
 def test_an_alias_carries_a_rename_without_replacing(prod_plan):
     old, new = prod_plan, copy.deepcopy(prod_plan)
     cluster = _edit(new, "app-db", POSTGRES)
