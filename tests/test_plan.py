@@ -6,31 +6,25 @@ from __future__ import annotations
 
 import copy
 import json
-import subprocess
-import sys
 
 import pytest
 
 from kube_platform.stacks import plan
 from kube_platform.stacks.__main__ import main
-from tests.conftest import FIXTURES, ROOT
+from tests.conftest import FIXTURES
 
 ROOT_STACK = "pulumi:pulumi:Stack"
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 POSTGRES = "kubernetes:postgresql.cnpg.io/v1:Cluster"
 
 
-def test_the_plan_command_prints_the_tree_and_writes_json(tmp_path):
+def test_the_plan_command_prints_the_tree_and_writes_json(tmp_path, capsys):
     out = tmp_path / "plan.json"
-    result = subprocess.run(
-        [sys.executable, "-m", "kube_platform.stacks", "plan", "dev", "--out", str(out)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        check=True,
-    )
-    assert "pulumi:providers:kubernetes" in result.stdout
-    assert "in stack 'dev' (update mode)" in result.stdout
+    assert main(["plan", "dev", "--out", str(out), "--project-dir", str(FIXTURES)]) == 0
+    printed = capsys.readouterr()
+    assert "pulumi:providers:kubernetes" in printed.out
+    assert "in stack 'dev' (update mode)" in printed.out
+    assert f"Plan written to {out}" in printed.err
     data = json.loads(out.read_text())
     assert (data["stack"], data["mode"], data["format"]) == ("dev", "update", plan.FORMAT)
     assert data["outputs"]["kubeconfig"] == "[secret]"
