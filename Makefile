@@ -1,17 +1,20 @@
-# One command per job. `make up` deploys the dev stack to a local kind cluster with a local
-# state backend; `make test` runs the test suite. Both create .venv from requirements.txt.
+# One command per job: `make init` prepares the local state backend, `make up` deploys the dev
+# stack, `make test` runs the test suite, `make plan` prints a stack's offline plan. Targets that
+# run Python create .venv from requirements.txt first.
 
 PYTHON ?= python3
 UV_VERSION ?= 0.13.9
 VENV ?= .venv
 STACK ?= dev
-STATE_DIR ?= $(CURDIR)/.pulumi-state
-KIND_CLUSTER ?= platform
+PLATFORM = $(VENV)/bin/python -m kube_platform.stacks
 
-export PULUMI_BACKEND_URL ?= file://$(STATE_DIR)
-export PULUMI_CONFIG_PASSPHRASE_FILE ?= $(STATE_DIR)/passphrase
+# The state backend is Pulumi.yaml's `backend.url` (.pulumi-state/); this file holds the
+# passphrase that encrypts the stacks' secrets. Plain `pulumi` commands need the same export.
+STATE_DIR := .pulumi-state
+PASSPHRASE_FILE := $(STATE_DIR)/passphrase
+export PULUMI_CONFIG_PASSPHRASE_FILE ?= $(CURDIR)/$(PASSPHRASE_FILE)
 
-.PHONY: venv test plan up preview destroy kind reference _pulumi_cli _pulumi_stack
+.PHONY: venv test plan reference schemas init cluster up preview destroy _pulumi_cli _pulumi_stack
 
 # uv installs the pinned requirements in seconds; if it cannot be installed, pip does the same.
 $(VENV)/.installed: requirements.txt pyproject.toml
@@ -29,14 +32,24 @@ test: venv
 	$(VENV)/bin/python -m pytest
 
 plan: venv
-	$(VENV)/bin/python -m kube_platform.stacks plan $(STACK)
+	$(PLATFORM) plan $(STACK) $(PLAN_FLAGS)
 
 reference: venv
-	$(VENV)/bin/python -m kube_platform.stacks reference --write
+	$(PLATFORM) reference --write
 
-kind:
-	@command -v kind >/dev/null || { echo "kind is not installed: https://kind.sigs.k8s.io/docs/user/quick-start/#installation"; exit 1; }
-	@kind get clusters 2>/dev/null | grep -qx '$(KIND_CLUSTER)' || kind create cluster --name $(KIND_CLUSTER)
+# The upstream CRDs and chart values the conformance tests read, into ../shared/schemas.
+schemas: venv
+	$(VENV)/bin/python -m tests.schema_sources --fetch
+
+# The local state backend and its passphrase (readable only by you); nothing else touches a
+# stack before this. No Pulumi account and no cloud account are needed.
+init:
+	@mkdir -p $(STATE_DIR)
+	@test -s $(PASSPHRASE_FILE) || { umask 077; \
+	  $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(32))' > $(PASSPHRASE_FILE); \
+	  echo "Created $(PASSPHRASE_FILE); keep it: it decrypts the secrets in $(STATE_DIR)/."; }
+	@echo "State backend: $(STATE_DIR)/ (Pulumi.yaml). For pulumi commands in your shell, run once:"
+	@echo "  export PULUMI_CONFIG_PASSPHRASE_FILE=$(CURDIR)/$(PASSPHRASE_FILE)"
 
 _pulumi_cli:
 	@command -v pulumi >/dev/null || { \
@@ -44,13 +57,16 @@ _pulumi_cli:
 	  echo "(or see https://www.pulumi.com/docs/iac/download-install/), then run 'make $(MAKECMDGOALS)' again."; \
 	  exit 1; }
 
-# Local file backend and a generated passphrase: no Pulumi account and no cloud needed.
-_pulumi_stack: _pulumi_cli venv
-	@mkdir -p $(STATE_DIR)
-	@test -s $(PULUMI_CONFIG_PASSPHRASE_FILE) || { umask 077; $(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(32))' > $(PULUMI_CONFIG_PASSPHRASE_FILE); }
+_pulumi_stack: _pulumi_cli init venv
 	@pulumi stack select $(STACK) 2>/dev/null || pulumi stack init $(STACK) --secrets-provider passphrase
 
-up: _pulumi_stack $(if $(filter dev,$(STACK)),kind)
+# An existing cluster is reached through a kubeconfig context, which must exist before
+# `pulumi up`. A kind context (kind-<name>) gets its kind cluster created when missing; any
+# other context is only checked. EKS and GKE stacks create their cluster themselves.
+cluster: venv
+	@$(PLATFORM) check-context $(STACK) --create-kind
+
+up: _pulumi_stack cluster
 	pulumi up --stack $(STACK) $(PULUMI_FLAGS)
 
 preview: _pulumi_stack

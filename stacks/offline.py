@@ -201,6 +201,7 @@ class Registration:
     deleted_with: str
     ignore_changes: list[str]
     aliases: list[str]
+    replace_on_changes: list[str] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -246,10 +247,42 @@ class RecordingMocks(pulumi.runtime.Mocks):
         return answer(dict(args.args)), []
 
 
+ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+def resource_urn(stack: str, project: str, parent: str, type_: str, name: str) -> str:
+    """The URN the Pulumi engine gives a resource: its type is prefixed with the parent's
+    qualified type (the whole `$`-joined chain), except under the root stack resource."""
+    qualified = type_
+    if parent:
+        parent_type = parent.split("::")[2]
+        if parent_type != ROOT_STACK_TYPE:
+            qualified = f"{parent_type}${type_}"
+    return f"urn:pulumi:{stack}::{project}::{qualified}::{name}"
+
+
 class RecordingMonitor(MockMonitor):
     def __init__(self, mocks: RecordingMocks) -> None:
         super().__init__(mocks)
         self.registrations: dict[str, Registration] = {}
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        # The SDK's mock keeps only the parent's own type; the engine keeps the whole chain.
+        return resource_urn(pulumi.get_stack(), pulumi.get_project(), parent, type_, name)
+
+    def _alias_urn(self, alias: Any, request: Any) -> str:
+        """The URN an alias stands for; a spec defaults every part to the resource's own."""
+        if alias.urn:
+            return alias.urn
+        spec = alias.spec
+        parent = "" if spec.noParent else (spec.parentUrn or request.parent)
+        return resource_urn(
+            spec.stack or pulumi.get_stack(),
+            spec.project or pulumi.get_project(),
+            parent,
+            spec.type or request.type,
+            spec.name or request.name,
+        )
 
     def RegisterResource(self, request):
         response = super().RegisterResource(request)
@@ -272,7 +305,8 @@ class RecordingMonitor(MockMonitor):
             dependencies=list(request.dependencies),
             deleted_with=request.deletedWith,
             ignore_changes=list(request.ignoreChanges),
-            aliases=[a.urn or a.spec.name for a in request.aliases],
+            aliases=[self._alias_urn(a, request) for a in request.aliases],
+            replace_on_changes=list(request.replaceOnChanges),
             outputs=self.resources[response.urn].state if response.urn in self.resources else {},
         )
         return response

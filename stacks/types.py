@@ -52,6 +52,12 @@ def _k8s_name(value: Any) -> str:
 
 
 def _k8s_version(value: Any) -> str:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        # YAML reads an unquoted 1.30 as the number 1.3; only a string says what was meant.
+        raise ValueError(
+            f"{value} is a number, not a version; write the version in quotes, such as "
+            f'"{versions.KUBERNETES_DEFAULT}"'
+        )
     text = str(value)
     match = _K8S_VERSION_RE.match(text)
     if match is None:

@@ -69,7 +69,7 @@ CASES = {
     ),
     "wrong type": (
         cloud(EKS, pools=[{**POOL, "minSize": "two"}]),
-        "platform:nodePools[0].minSize: must be a valid integer",
+        "platform:nodePools[0].minSize: 'two' is not a whole number",
     ),
     "unknown cluster kind": (
         base(cluster={"kind": "aks"}),
@@ -156,6 +156,56 @@ CASES = {
     "kind without its section": (
         base(cluster={"kind": "gke"}),
         "platform:cluster: kind is 'gke' but the 'gke' section is missing",
+    ),
+    "key under the wrong parent": (
+        cloud({**EKS, "eks": {**EKS["eks"], "network": {"publicAccessCidrs": ["203.0.113.0/28"]}}}),
+        "platform:cluster.eks.network.publicAccessCidrs: unknown key; publicAccessCidrs belongs "
+        "under platform:cluster.eks; move it there",
+    ),
+    "top-level key nested": (
+        base(cluster={"kind": "existing", "tier": "dev"}),
+        "platform:cluster.tier: unknown key; tier is a top-level key; write it as platform:tier",
+    ),
+    "nested key in a list entry under the wrong parent": (
+        cloud(EKS, pools=[{**POOL, "taints": [{"key": "a", "effect": "NoSchedule", "name": "x"}]}]),
+        "platform:nodePools[0].taints[0].name: unknown key; name belongs under "
+        "platform:nodePools[0]; move it there",
+    ),
+    "private endpoint open to every routed network in prod": (
+        cloud(
+            {
+                **EKS,
+                "eks": {
+                    **EKS["eks"],
+                    "network": {"privateAccessCidrs": ["0.0.0.0/0"]},
+                    "adminPrincipals": ["arn:aws:iam::123456789012:role/deployer"],
+                },
+            },
+            "prod",
+        ),
+        "platform:cluster.eks.network.privateAccessCidrs[0]: 0.0.0.0/0 lets every network "
+        "routed into the VPC reach the API endpoint of a prod cluster; list only the VPC and "
+        "the VPN or peered ranges that need it",
+    ),
+    "replication into a namespace the stack does not declare": (
+        cloud(
+            EKS,
+            secrets={"replicate": [{"name": "regcred", "key": "regcred", "namespaces": ["apps"]}]},
+        ),
+        "platform:secrets.replicate[0].namespaces[0]: namespace 'apps' is not one this stack "
+        "declares (platform:access.namespaces or a database's namespace), so nothing creates "
+        "it and no copy would appear; add it to platform:access.namespaces, or select "
+        "namespaces made elsewhere with namespaceLabels",
+    ),
+    "count with a stray space": (
+        cloud(EKS, pools=[{**POOL, "maxSize": "6 "}]),
+        "platform:nodePools[0].maxSize: '6 ' is not a whole number; write the number without "
+        "quotes or spaces",
+    ),
+    "Kubernetes version given as a number": (
+        base(cluster={"kind": "existing", "kubernetesVersion": 1.35}),
+        "platform:cluster.kubernetesVersion: 1.35 is a number, not a version; write the version "
+        'in quotes, such as "1.35"',
     ),
 }
 
@@ -246,3 +296,75 @@ def test_a_secret_key_from_outside_the_stack_file_counts_as_secret():
     assert cfg.cluster.existing.kubeconfig.get_secret_value() == "apiVersion: v1"
     with pytest.raises(ConfigurationError, match="stored in plaintext"):
         loader.load(raw, secret_keys=[], file_config={"platform:tier": "dev"}, source="x")
+
+
+def test_replication_into_declared_namespaces_is_accepted():
+    from kube_platform.stacks import loader
+
+    config = cloud(
+        {**EKS, "eks": {**EKS["eks"], "publicAccessCidrs": ["203.0.113.0/28"]}},
+        secrets={
+            "replicate": [{"name": "regcred", "key": "regcred", "namespaces": ["apps", "db"]}]
+        },
+        access={"namespaces": [{"name": "apps"}]},
+        databases=[{"name": "db"}],
+    )
+    values, secret_keys = loader.engine_config(config)
+    loader.load(values, secret_keys=secret_keys, file_config=config, source="x")
+
+
+# --- mistakes only the stack file's text shows ---------------------------------------------
+
+FILE_CASES = {
+    "a list at the top level": (
+        "- platform:tier: dev\n",
+        "Pulumi.test.yaml: the file holds a list at the top level; a stack file is a mapping "
+        "with the settings under a `config:` key, as in Pulumi.dev.yaml",
+    ),
+    "the config: root forgotten": (
+        "platform:tier: dev\nplatform:cluster:\n  kind: existing\n",
+        "Pulumi.test.yaml: platform:tier: this key is at the top level of the file, where "
+        "Pulumi does not read it; configuration goes under `config:`, so indent it below a "
+        "`config:` line",
+    ),
+    "a duplicated key": (
+        "config:\n  platform:tier: dev\n  platform:cluster:\n    kind: existing\n"
+        "  platform:tier: prod\n",
+        "Pulumi.test.yaml: platform:tier: the key appears twice (lines 2 and 5); YAML keeps "
+        "only the last one, so remove or merge the other",
+    ),
+    "a duplicated nested key": (
+        "config:\n  platform:tier: dev\n  platform:cluster:\n    kind: existing\n    kind: eks\n",
+        "Pulumi.test.yaml: platform:cluster.kind: the key appears twice (lines 4 and 5); YAML "
+        "keeps only the last one, so remove or merge the other",
+    ),
+    "an unquoted version YAML shortens": (
+        "config:\n  platform:tier: dev\n  platform:cluster:\n    kind: existing\n"
+        "    kubernetesVersion: 1.30\n",
+        "Pulumi.test.yaml: platform:cluster.kubernetesVersion: 1.30 is unquoted, so YAML reads "
+        'it as the number 1.3; quote it: kubernetesVersion: "1.30"',
+    ),
+    "an unquoted version YAML keeps": (
+        "config:\n  platform:tier: dev\n  platform:cluster:\n    kind: existing\n"
+        "    kubernetesVersion: 1.35\n",
+        "Pulumi.test.yaml: platform:cluster.kubernetesVersion: 1.35 is unquoted, so YAML reads "
+        'it as the number 1.35; quote it: kubernetesVersion: "1.35"',
+    ),
+    "a key without the platform: namespace": (
+        "config:\n  platform:tier: dev\n  platform:cluster:\n    kind: existing\n"
+        "  ingress:\n    domain: apps.example.com\n",
+        "Pulumi.test.yaml: ingress: configuration keys carry a namespace, and the Pulumi CLI "
+        "rejects this one; write platform:ingress",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(FILE_CASES))
+def test_stack_file_mistakes_are_reported_from_the_text(tmp_path, case):
+    text, expected = FILE_CASES[case]
+    (tmp_path / "Pulumi.test.yaml").write_text(text)
+    monitor = offline.RecordingMonitor(offline.RecordingMocks(preview=False))
+    with pytest.raises(ConfigurationError) as caught:
+        offline.run("test", project_dir=tmp_path, monitor=monitor)
+    assert monitor.registrations == {}
+    assert expected in str(caught.value).splitlines()

@@ -121,3 +121,77 @@ def test_examples_use_shipped_paths():
         r"\b((?:examples|docs|components|stacks)/[\w./-]+\.(?:py|md|yaml))", text
     ):
         assert (ROOT / path).exists() or (ROOT / "examples" / "gke" / path).exists(), path
+
+
+# --- statements the docs make about what the program does ----------------------------------
+
+
+def _doc(name: str) -> str:
+    return (ROOT / name).read_text()
+
+
+def test_the_gke_access_command_is_the_one_the_example_stack_exports(stack_run):
+    """The example stack `gke-prod` (its fixture copy) names its cluster platform-gke-prod."""
+    command = re.search(
+        r"gcloud container clusters get-credentials .*?--dns-endpoint",
+        _doc("docs/access.md").replace("\\\n", " "),
+        re.S,
+    )
+    assert command is not None
+    exported = stack_run("gke-prod").outputs["apiAccess"].value["command"]
+    assert " ".join(command.group(0).split()) == exported
+
+
+def test_outputs_the_readme_calls_null_are_null_without_a_cloud_store(stack_run):
+    assert "`secretStore` and\n`secretPrefix` (`null` without a cloud secret store)" in _doc(
+        "README.md"
+    )
+    outputs = stack_run("dev").outputs
+    assert outputs["secretStore"].value is None
+    assert outputs["secretPrefix"].value is None
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "gke-staging"])
+def test_databases_doc_names_the_storage_class_each_cluster_kind_uses(stack_run, stack):
+    run = stack_run(stack)
+    postgres = run.of_type("kubernetes:postgresql.cnpg.io/v1:Cluster")
+    assert postgres, stack
+    storage_class = postgres[0].inputs["spec"]["storage"]["storageClass"]
+    assert f"`{storage_class}`" in _doc("docs/databases.md")
+
+
+def test_the_dev_port_forward_reaches_the_traefik_the_program_installs(stack_run):
+    text = _doc("docs/traffic.md")
+    forward = re.search(r"kubectl -n (\S+) port-forward service/(\S+) (\d+):(\d+)", text)
+    curl = re.search(r"--resolve ([\w.-]+):(\d+):127\.0\.0\.1", text)
+    assert forward is not None and curl is not None
+    namespace, service, local, remote = forward.groups()
+    run = stack_run("dev")
+    traefik = next(
+        r.inputs
+        for r in run.of_type("kubernetes:helm.sh/v3:Release")
+        if r.inputs["chart"] == "traefik"
+    )
+    # The chart names its Service after a release whose name contains the chart's.
+    assert (namespace, service) == (traefik["namespace"], traefik["name"])
+    assert "traefik" in traefik["name"]
+    assert remote == "443", "the chart exposes websecure on 443 unless the values say otherwise"
+    assert "ports" not in traefik.get("values", {})
+    host, port = curl.groups()
+    assert port == local
+    assert host.endswith("." + run.outputs["platformDomain"].value)
+
+
+@pytest.mark.parametrize("stack", ["gke-staging", "gke-prod"])
+def test_the_gke_examples_readme_describes_each_file(stack):
+    """What tells the two examples apart: tier, release channel, disk type and pool names."""
+    config = {"config": stack_config(stack)}  # the fixture copy of the example
+    text = _doc("examples/gke/README.md")
+    entry = text.split(f"`Pulumi.{stack}.yaml`", 1)[1].split("\n- ", 1)[0]
+    gke = config["config"]["platform:cluster"]["gke"]
+    assert f"{config['config']['platform:tier']} tier" in entry
+    assert f"`{gke['releaseChannel']}`" in entry
+    assert f"`{gke['databaseDiskType']}`" in entry
+    for pool in config["config"]["platform:nodePools"]:
+        assert f"`{pool['name']}`" in entry
+    assert "same shape" not in text

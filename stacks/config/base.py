@@ -6,12 +6,13 @@ import re
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, model_validator
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 from kube_platform.stacks.types import SecretInput, holds_model, is_secret_field, unwrap_secrets
 
 PROJECT = "platform"
+_WHOLE_NUMBER_RE = re.compile(r"^-?[0-9]+$")
 
 
 class ConfigModel(BaseModel):
@@ -43,6 +44,18 @@ class ConfigModel(BaseModel):
             else:
                 unwrapped[key] = unwrap_secrets(value)
         return unwrapped
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _whole_numbers_as_written(cls, value: Any, info: ValidationInfo) -> Any:
+        # Pydantic would read "6 " or "6_0" as a number; a count must be written as one.
+        field = cls.model_fields[info.field_name]
+        counts = field.annotation in (int, int | None)
+        if counts and isinstance(value, str) and not _WHOLE_NUMBER_RE.match(value):
+            raise ValueError(
+                f"{value!r} is not a whole number; write the number without quotes or spaces"
+            )
+        return value
 
 
 class Tier(StrEnum):

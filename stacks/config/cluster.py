@@ -508,6 +508,16 @@ def _network_problems(cfg: StackConfig) -> list[tuple[str, str]]:
                     "publicAccessCidrs and reach the API through the private access path",
                 )
             )
+        if cfg.tier is Tier.prod:
+            found.extend(
+                (
+                    f"cluster.eks.network.privateAccessCidrs[{i}]",
+                    f"{cidr} lets every network routed into the VPC reach the API endpoint of "
+                    "a prod cluster; list only the VPC and the VPN or peered ranges that need it",
+                )
+                for i, cidr in enumerate(net.private_access_cidrs)
+                if cidr.prefixlen == 0
+            )
     if cluster.gke is not None:
         net = cluster.gke.network
         if not net.network:

@@ -17,6 +17,8 @@ _AWS_SECRET_NAME_RE = re.compile(r"^[A-Za-z0-9/_+=.@-]+$")
 _GCP_SECRET_NAME_RE = re.compile(r"^[A-Za-z0-9_-]+$")
 _AWS_PRINCIPAL_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/\S+$")
 _GCP_MEMBER_RE = re.compile(r"^(user|group|serviceAccount|domain):\S+$|^principal(Set)?://\S+$")
+# Namespaces every Kubernetes cluster has.
+_BUILT_IN_NAMESPACES = {"default", "kube-system", "kube-public", "kube-node-lease"}
 
 
 class CloudStoreConfig(ConfigModel):
@@ -208,6 +210,7 @@ def problems(cfg: StackConfig) -> list[tuple[str, str]]:
     names = [r.name for r in secrets.replicate]
     for dup in sorted({n for n in names if names.count(n) > 1}):
         found.append(("secrets.replicate", f"replicated secret '{dup}' is listed twice"))
+    found.extend(_undeclared_targets(cfg))
     sops = secrets.sops
     if sops.enabled and kind == "existing":
         found.append(
@@ -263,4 +266,23 @@ def _administrator_problems(sops: SopsConfig, kind: str) -> list[tuple[str, str]
         )
         for i, who in enumerate(sops.administrators)
         if not _AWS_PRINCIPAL_RE.match(who)
+    ]
+
+
+def _undeclared_targets(cfg: StackConfig) -> list[tuple[str, str]]:
+    """A copy into a namespace nothing creates never appears, silently: name only namespaces
+    the stack declares, and select namespaces made elsewhere by label."""
+    declared = {n.name for n in cfg.access.namespaces}
+    declared |= {db.namespace_or_default for db in cfg.databases} | _BUILT_IN_NAMESPACES
+    return [
+        (
+            f"secrets.replicate[{i}].namespaces[{j}]",
+            f"namespace '{namespace}' is not one this stack declares (platform:access.namespaces "
+            "or a database's namespace), so nothing creates it and no copy would appear; add "
+            "it to platform:access.namespaces, or select namespaces made elsewhere with "
+            "namespaceLabels",
+        )
+        for i, replicated in enumerate(cfg.secrets.replicate)
+        for j, namespace in enumerate(replicated.namespaces)
+        if namespace not in declared
     ]
