@@ -208,6 +208,14 @@ class Registration:
     def provider_urn(self) -> str:
         return self.provider.rsplit("::", 1)[0] if self.provider else ""
 
+    @property
+    def parent_type(self) -> str:
+        """The type of this resource's parent (the last segment of the parent URN's type
+        chain); empty for top-level resources."""
+        if not self.parent:
+            return ""
+        return self.parent.split("::")[2].rsplit("$", 1)[-1]
+
 
 def _reveal(value: Any, path: str, secrets: set[str]) -> Any:
     """Strip secret markers from deserialized inputs, noting where secrets were."""

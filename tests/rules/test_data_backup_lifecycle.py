@@ -30,7 +30,7 @@ BACKUP_BUCKET = "platform:index:BackupBucket"
 
 
 def _backup_resources(run: offline.Run, type_: str) -> list[offline.Registration]:
-    return [r for r in run.of_type(type_) if f"${BACKUP_BUCKET}::" in r.parent]
+    return [r for r in run.of_type(type_) if r.parent_type == BACKUP_BUCKET]
 
 
 def current_object_expiry(run: offline.Run) -> list[str]:

@@ -171,7 +171,7 @@ def aws_policy_problems(policy: dict[str, Any], decrypter: str) -> list[str]:
 
 
 def _sops_keys(run: offline.Run, type_: str) -> list[offline.Registration]:
-    return [r for r in run.of_type(type_) if f"${SOPS_KEY}::" in r.parent]
+    return [r for r in run.of_type(type_) if r.parent_type == SOPS_KEY]
 
 
 def gcp_grant_problems(run: offline.Run, decrypter_member: str) -> list[str]:
@@ -279,7 +279,7 @@ def test_a_gcp_decrypt_grant_beyond_the_controller_is_refused(stack_run):
     [grant] = [
         r
         for r in run.of_type("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")
-        if r.inputs["role"] == GCP_DECRYPTER_ROLE and f"${SOPS_KEY}::" in r.parent
+        if r.inputs["role"] == GCP_DECRYPTER_ROLE and r.parent_type == SOPS_KEY
     ]
     extra = copy.deepcopy(grant)
     extra.urn, extra.inputs["member"] = "urn:extra", "group:admins@example.com"
