@@ -130,7 +130,14 @@ def test_eks_gets_a_public_nlb_with_ip_targets_through_the_load_balancer_control
         f"{AWS_LB}-type": "external",
         f"{AWS_LB}-nlb-target-type": "ip",
         f"{AWS_LB}-scheme": "internet-facing",
+        f"{AWS_LB}-target-group-attributes": "preserve_client_ip.enabled=true",
+        # Staging and prod protect stateful resources, the NLB included.
+        f"{AWS_LB}-attributes": "deletion_protection.enabled=true",
     }
+    namespace = one(run, "kubernetes:core/v1:Namespace", metadata__name="ingress")
+    assert namespace.inputs["metadata"]["labels"]["elbv2.k8s.aws/pod-readiness-gate-inject"] == (
+        "enabled"
+    )
     controller = release(run, "aws-load-balancer-controller")
     assert controller.inputs["version"] == versions.AWS_LOAD_BALANCER_CONTROLLER.version
     assert controller.urn in traefik.dependencies

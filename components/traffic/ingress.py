@@ -22,6 +22,7 @@ from kube_platform.components.traffic.gateway_api import (
 )
 from kube_platform.components.traffic.load_balancer import (
     aws_load_balancer_controller,
+    namespace_labels,
     service_annotations,
 )
 
@@ -58,6 +59,9 @@ class IngressArgs(BaseModel):
         "LoadBalancer", description="Service type on an existing cluster; clouds use LoadBalancer."
     )
     internal: bool = Field(False, description="Private load balancer instead of a public one.")
+    deletion_protection: bool = Field(
+        False, description="Deletion protection on the load balancer (AWS NLB attribute)."
+    )
     # Output[str]; the EKS cluster's VPC, required on AWS by the load balancer controller.
     aws_vpc_id: Any = Field(None, description="VPC id of an EKS cluster (AWS only).")
     extra_values: dict[str, Any] = Field(
@@ -92,7 +96,9 @@ class Ingress(pulumi.ComponentResource):
             raise ConfigurationError(f"ingress '{name}': an EKS cluster needs aws_vpc_id")
 
         self.crds = gateway_api_crds(cluster, name, self)
-        self.namespace = namespace = platform_namespace(cluster, args.namespace, self)
+        self.namespace = namespace = platform_namespace(
+            cluster, args.namespace, self, labels=namespace_labels(cluster.cloud)
+        )
         before_traefik: list[pulumi.Resource] = [self.crds, namespace]
         self.load_balancer_controller = None
         if cluster.cloud == "aws":
@@ -226,7 +232,9 @@ def traefik_values(cloud: str, args: IngressArgs) -> dict[str, Any]:
         "gatewayClass": {"enabled": False},
         "ingressClass": {"enabled": True, "isDefaultClass": True, "name": "traefik"},
         "service": {
-            "annotations": service_annotations(cloud, args.internal),
+            "annotations": service_annotations(
+                cloud, args.internal, deletion_protection=args.deletion_protection
+            ),
             "spec": {"type": service_type},
         },
         "log": {"level": "INFO", "format": "json"},

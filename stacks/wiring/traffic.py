@@ -40,6 +40,7 @@ def build(cfg: StackConfig, cluster: Cluster, stack: str) -> Traffic:
             high_availability=cfg.ha,
             service_type=cfg.ingress.service_type,
             internal=cfg.ingress.internal,
+            deletion_protection=cfg.protect_stateful,
             aws_vpc_id=getattr(cluster, "vpc_id", None) if cluster.cloud == "aws" else None,
         ),
     )
