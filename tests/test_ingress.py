@@ -6,6 +6,7 @@ import pytest
 
 from kube_platform.components import versions
 from tests.traffic_runs import (
+    CRDS,
     aws_config,
     crd_bundle,
     gateway,
@@ -74,7 +75,7 @@ def test_without_a_domain_the_gateway_serves_http_only(run_config):
     assert not run.of_type("kubernetes:cert-manager.io/v1:Certificate")
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
 def test_gateway_api_crds_are_pinned_and_everything_using_them_waits_for_them(stack_run, stack):
     run = stack_run(stack)
     crds = crd_bundle(run)
@@ -86,6 +87,20 @@ def test_gateway_api_crds_are_pinned_and_everything_using_them_waits_for_them(st
     assert {r.inputs["kind"] for r in gateway_objects} == {"GatewayClass", "Gateway", "HTTPRoute"}
     for r in [*gateway_objects, release(run, "traefik"), release(run, "cert-manager")]:
         assert crds.urn in r.dependencies, r.name
+
+
+@pytest.mark.parametrize("stack", ["gke-staging", "gke-prod"])
+def test_gke_owns_the_gateway_api_crds_and_the_platform_applies_none(stack_run, stack):
+    run = stack_run(stack)
+    (cluster,) = run.of_type("gcp:container/cluster:Cluster")
+    assert cluster.inputs["gatewayApiConfig"] == {"channel": "CHANNEL_STANDARD"}
+    assert cluster.inputs["minMasterVersion"] == versions.GKE_MIN_GATEWAY_API_VERSION
+    assert run.of_type(CRDS) == []
+    gateway_objects = [
+        r for r in run.registrations.values() if "gateway.networking.k8s.io" in r.type
+    ]
+    for r in [*gateway_objects, release(run, "traefik"), release(run, "cert-manager")]:
+        assert cluster.urn in r.dependencies, r.name
 
 
 @pytest.mark.parametrize("stack", STACKS)

@@ -88,6 +88,12 @@ CASES = {
         base(highAvailability=True, ingress={"replicas": 1}),
         "platform:ingress.replicas: high availability needs at least 2 ingress replicas",
     ),
+    "GKE older than the Gateway API bundle Traefik needs": (
+        cloud({**GKE, "kubernetesVersion": "1.35"}),
+        "platform:cluster.kubernetesVersion: GKE owns the Gateway API CRDs and pins them per "
+        "version; the Traefik chart 41.3.0 needs TLSRoute v1 (Gateway API v1.5), which GKE "
+        'ships from 1.36 on; set cluster.kubernetesVersion to "1.36"',
+    ),
 }
 
 

@@ -40,8 +40,9 @@ class GatewayRef:
 def gateway_api_crds(
     cluster: Cluster, name: str, parent: pulumi.Resource
 ) -> k8s.yaml.v2.ConfigFile:
-    """The pinned standard-channel release bundle, applied as a managed resource so an upgrade
-    is a reviewed version bump and a destroy removes it."""
+    """The pinned standard-channel release bundle (CRDs and its `safe-upgrades` admission
+    policy), applied as a managed resource so an upgrade is a reviewed version bump and a
+    destroy removes it. Only for clusters that do not manage these CRDs themselves."""
     return k8s.yaml.v2.ConfigFile(
         f"{name}-gateway-api-crds",
         file=versions.GATEWAY_API_CRDS_URL,

@@ -58,6 +58,11 @@ class IngressArgs(BaseModel):
     service_type: Literal["LoadBalancer", "NodePort"] = Field(
         "LoadBalancer", description="Service type on an existing cluster; clouds use LoadBalancer."
     )
+    gateway_api_crds_from_cluster: bool = Field(
+        False,
+        description="The cluster installs and upgrades the Gateway API CRDs itself (GKE with "
+        "`gateway_api_config`); otherwise the pinned standard bundle is applied.",
+    )
     internal: bool = Field(False, description="Private load balancer instead of a public one.")
     deletion_protection: bool = Field(
         False, description="Deletion protection on the load balancer (AWS NLB attribute)."
@@ -78,6 +83,8 @@ class Ingress(pulumi.ComponentResource):
     """The HTTP listener (ACME HTTP-01 challenges and the HTTPS redirect)."""
     namespace: pulumi.Resource
     """The Gateway's namespace: objects placed next to it (its certificate) wait for it."""
+    crds: pulumi.Resource | None
+    """What installs the Gateway API CRDs: the pinned bundle, or the cluster itself (GKE)."""
 
     def __init__(
         self,
@@ -95,11 +102,18 @@ class Ingress(pulumi.ComponentResource):
         if cluster.cloud == "aws" and args.aws_vpc_id is None:
             raise ConfigurationError(f"ingress '{name}': an EKS cluster needs aws_vpc_id")
 
-        self.crds = gateway_api_crds(cluster, name, self)
+        # Exactly one owner: a cluster that manages the CRDs (GKE) gets nothing applied on top,
+        # so neither its reconcile nor a destroy of this stack touches them.
+        self.crds = (
+            cluster.deletion_anchor
+            if args.gateway_api_crds_from_cluster
+            else gateway_api_crds(cluster, name, self)
+        )
+        crds = [self.crds] if self.crds is not None else []
         self.namespace = namespace = platform_namespace(
             cluster, args.namespace, self, labels=namespace_labels(cluster.cloud)
         )
-        before_traefik: list[pulumi.Resource] = [self.crds, namespace]
+        before_traefik: list[pulumi.Resource] = [*crds, namespace]
         self.load_balancer_controller = None
         if cluster.cloud == "aws":
             self.load_balancer_controller = aws_load_balancer_controller(
@@ -136,7 +150,7 @@ class Ingress(pulumi.ComponentResource):
                 "description": "The platform's Traefik ingress controller.",
             },
             parent=self,
-            depends_on=[self.crds],
+            depends_on=crds,
         )
         tls = args.tls_secret_name is not None
         self.gateway = GatewayRef(
@@ -153,7 +167,7 @@ class Ingress(pulumi.ComponentResource):
                 "listeners": gateway_listeners(args),
             },
             parent=self,
-            depends_on=[self.crds, self.gateway_class, namespace],
+            depends_on=[*crds, self.gateway_class, namespace],
         )
         self.redirect = None
         if tls:
@@ -176,7 +190,7 @@ class Ingress(pulumi.ComponentResource):
                     ],
                 },
                 parent=self,
-                depends_on=[self.crds, self.gateway_resource],
+                depends_on=[*crds, self.gateway_resource],
             )
 
         self.register_outputs(

@@ -36,6 +36,8 @@ def build(cfg: StackConfig, cluster: Cluster, stack: str) -> Traffic:
         cluster,
         IngressArgs(
             tls_secret_name=TLS_SECRET if domain else None,
+            # GKE installs and upgrades the Gateway API CRDs itself (gateway_api_config).
+            gateway_api_crds_from_cluster=cfg.cluster.kind == "gke",
             replicas=cfg.ingress.replicas or (2 if cfg.ha else 1),
             high_availability=cfg.ha,
             service_type=cfg.ingress.service_type,
@@ -67,7 +69,7 @@ def build(cfg: StackConfig, cluster: Cluster, stack: str) -> Traffic:
                 if domain
                 else None
             ),
-            depends_on=[ingress.crds],
+            depends_on=[ingress.crds] if ingress.crds is not None else [],
         ),
     )
     outputs: dict[str, Any] = {
