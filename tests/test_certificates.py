@@ -9,9 +9,11 @@ from kube_platform.components.traffic.certificates import ACME_SERVERS
 from tests.test_config_errors import base
 from tests.traffic_runs import (
     aws_config,
+    challenge_findings,
     gcp_config,
     issuer,
     one,
+    pick_solver,
     platform_certificate,
     policy_with,
     release,
@@ -25,6 +27,11 @@ GATEWAY_PARENT = {
     "name": "platform",
     "namespace": "ingress",
     "sectionName": "http",
+}
+# HTTP-01 solves only the platform's own certificates, issued next to the Gateway.
+HTTP01 = {
+    "selector": {"matchLabels": {"acme.kube-platform.io/http01": "gateway"}},
+    "http01": {"gatewayHTTPRoute": {"parentRefs": [GATEWAY_PARENT]}},
 }
 
 
@@ -107,7 +114,7 @@ def test_eks_issuers_solve_dns01_in_route53_and_http01_through_the_gateway(stack
             # Ambient credentials from Pod Identity: no key references.
             "dns01": {"route53": {"region": "eu-west-1", "hostedZoneID": "Z0STAGING0EXAMPLE"}},
         }
-        assert http01 == {"http01": {"gatewayHTTPRoute": {"parentRefs": [GATEWAY_PARENT]}}}
+        assert http01 == HTTP01
 
 
 def test_gke_issuers_solve_dns01_in_cloud_dns(stack_run):
@@ -119,7 +126,7 @@ def test_gke_issuers_solve_dns01_in_cloud_dns(stack_run):
             "cloudDNS": {"project": "acme-platform-staging", "hostedZoneName": "staging-apps"}
         },
     }
-    assert http01["http01"]["gatewayHTTPRoute"]["parentRefs"] == [GATEWAY_PARENT]
+    assert http01 == HTTP01
 
 
 def test_route53_dns01_identity_may_change_only_the_hosted_zone(stack_run):
@@ -169,7 +176,11 @@ def test_without_dns01_let_s_encrypt_certifies_the_apex_only_through_http01():
     run = run_on_fake(config, "aws")
     assert platform_certificate(run).inputs["spec"]["dnsNames"] == ["apps.example.com"]
     (solver,) = issuer(run, "letsencrypt").inputs["spec"]["acme"]["solvers"]
-    assert solver == {"http01": {"gatewayHTTPRoute": {"parentRefs": [GATEWAY_PARENT]}}}
+    assert solver == HTTP01
+    assert (
+        platform_certificate(run).inputs["metadata"]["labels"]
+        == (HTTP01["selector"]["matchLabels"])
+    )
 
 
 def test_dev_ca_chain(stack_run):
@@ -192,6 +203,31 @@ def test_dev_ca_chain(stack_run):
     ]
     output = run.outputs["privateCaCertificate"]
     assert "BEGIN CERTIFICATE" in output.value and not output.secret
+
+
+def test_an_app_namespace_certificate_is_issued_through_dns01_in_its_own_namespace(stack_run):
+    """An app's own Certificate (or one cert-manager makes for an Ingress annotated with the
+    issuer) lives in the app's namespace: DNS-01 proves it, no route is needed."""
+    run = stack_run("staging")
+    solvers = issuer(run, "letsencrypt").inputs["spec"]["acme"]["solvers"]
+    name = "api.staging.apps.example.com"
+    assert pick_solver(solvers, name, labels={}) == solvers[0]
+    assert "route53" in solvers[0]["dns01"]
+    assert challenge_findings(run, "apps", [name], labels={}) == []
+
+
+def test_without_a_zone_http01_solves_only_the_platform_certificate():
+    run = run_on_fake(aws_config(dns={}), "aws")
+    (solver,) = issuer(run, "letsencrypt").inputs["spec"]["acme"]["solvers"]
+    cert = platform_certificate(run).inputs
+    labels = cert["metadata"]["labels"]
+    assert pick_solver([solver], "apps.example.com", labels) == solver
+    # ...whose challenge route the HTTP listener admits (its namespace is the Gateway's)...
+    assert cert["metadata"]["namespace"] == "ingress"
+    assert challenge_findings(run, "ingress", cert["spec"]["dnsNames"], labels) == []
+    # ...while an app's certificate gets no solver: cert-manager reports it at once instead of
+    # creating a route in the app namespace that would never attach.
+    assert pick_solver([solver], "apps.example.com", labels={}) is None
 
 
 def test_dev_has_only_the_private_ca_without_an_email(stack_run):

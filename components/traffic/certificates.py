@@ -1,6 +1,7 @@
 """Certificates: cert-manager with Gateway API support, Let's Encrypt issuers (HTTP-01 through
-the platform Gateway, DNS-01 through Route53 or Cloud DNS), a private CA whose root is generated
-with pulumi-tls, and the platform certificate the Gateway serves."""
+the platform Gateway for the platform's own certificates, DNS-01 through Route53 or Cloud DNS
+for any namespace), a private CA whose root is generated with pulumi-tls, and the platform
+certificate the Gateway serves."""
 
 from __future__ import annotations
 
@@ -37,6 +38,13 @@ PRIVATE_CA = "private-ca"
 SERVICE_ACCOUNT = "cert-manager"
 CREDENTIALS_SECRET = "dns01-credentials"
 CA_SECRET = "private-ca"
+# cert-manager creates an HTTP-01 challenge route in the Certificate's own namespace
+# (pkg/issuer/acme/http/httproute.go), and the Gateway's HTTP listener takes routes from its
+# own namespace only. So HTTP-01 solves only Certificates carrying this label, which the
+# platform puts on the certificates it issues next to the Gateway; any other Certificate gets
+# DNS-01 (with a zone) or fails at once instead of waiting for a route that never attaches.
+HTTP01_LABEL = "acme.kube-platform.io/http01"
+HTTP01_SOLVABLE = "gateway"
 # Write challenge records in the zone and check they are there.
 RECORD_ACTIONS = ("route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets")
 
@@ -184,7 +192,11 @@ class Certificates(pulumi.ComponentResource):
             self.certificate = self._custom(
                 f"{name}-platform",
                 "Certificate",
-                {"name": cert.secret_name, "namespace": cert.namespace},
+                {
+                    "name": cert.secret_name,
+                    "namespace": cert.namespace,
+                    "labels": {HTTP01_LABEL: HTTP01_SOLVABLE},
+                },
                 {
                     "secretName": cert.secret_name,
                     "dnsNames": certificate_dns_names(cert),
@@ -281,13 +293,19 @@ class Certificates(pulumi.ComponentResource):
 def acme_solvers(
     gateway: GatewayRef | None, zone: DnsZone | None, credentials: k8s.core.v1.Secret | None
 ) -> list[dict[str, Any]]:
-    """DNS-01 for names in the zone (the only way to get wildcards), HTTP-01 through the
-    Gateway's HTTP listener for everything else."""
+    """DNS-01 for names in the zone (the only way to get wildcards), from any namespace;
+    HTTP-01 through the Gateway's HTTP listener only for the platform's own certificates, the
+    only ones whose challenge routes that listener admits."""
     solvers: list[dict[str, Any]] = []
     if zone is not None:
         solvers.append({"selector": {"dnsZones": [zone.name]}, "dns01": _dns01(zone, credentials)})
     if gateway is not None:
-        solvers.append({"http01": {"gatewayHTTPRoute": {"parentRefs": [gateway.parent_ref()]}}})
+        solvers.append(
+            {
+                "selector": {"matchLabels": {HTTP01_LABEL: HTTP01_SOLVABLE}},
+                "http01": {"gatewayHTTPRoute": {"parentRefs": [gateway.parent_ref()]}},
+            }
+        )
     return solvers
 
 
