@@ -33,6 +33,9 @@ KUBERNETES_DEFAULT = "1.35"
 
 # Helm charts.
 CERT_MANAGER = Chart("cert-manager", "v1.21.1", "https://charts.jetstack.io")
+CERT_MANAGER_APPROVER_POLICY = Chart(
+    "cert-manager-approver-policy", "v0.27.0", "https://charts.jetstack.io"
+)
 CLOUDNATIVE_PG = Chart("cloudnative-pg", "0.29.0", "https://cloudnative-pg.github.io/charts")
 BARMAN_CLOUD_PLUGIN = Chart(
     "plugin-barman-cloud", "0.7.0", "https://cloudnative-pg.github.io/charts"

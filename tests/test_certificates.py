@@ -60,7 +60,7 @@ def test_the_platform_certificate_waits_for_the_gateway_namespace(stack_run, sta
 def test_every_cert_manager_resource_waits_for_the_release(stack_run, stack):
     run = stack_run(stack)
     chart = release(run, "cert-manager")
-    resources = [r for r in run.registrations.values() if "cert-manager.io" in r.type]
+    resources = [r for r in run.registrations.values() if ":cert-manager.io/" in r.type]
     assert len(resources) >= 2
     assert [r.name for r in resources if chart.urn not in r.dependencies] == []
 
@@ -183,26 +183,31 @@ def test_without_dns01_let_s_encrypt_certifies_the_apex_only_through_http01():
     )
 
 
-def test_dev_ca_chain(stack_run):
+def test_the_dev_private_ca_is_generated_in_the_cluster_and_certifies_the_domain_only(stack_run):
     run = stack_run("dev")
-    cert = one(run, "tls:index/selfSignedCert:SelfSignedCert")
-    assert cert.inputs["isCaCertificate"] is True
-    assert {"cert_signing", "crl_signing"} <= set(cert.inputs["allowedUses"])
-    assert "privateKeyPem" in cert.secret_inputs
-    key = one(run, "tls:index/privateKey:PrivateKey")
-    assert key.inputs["algorithm"] == "ECDSA" and key.inputs["ecdsaCurve"] == "P256"
-
+    # No key material in Pulumi: cert-manager generates the root from a self-signed Issuer.
+    assert [r.name for r in run.registrations.values() if r.type.startswith("tls:")] == []
+    assert "privateCaCertificate" not in run.outputs
     ca = issuer(run, "private-ca").inputs["spec"]["ca"]
-    secret = one(run, "kubernetes:core/v1:Secret", metadata__name=ca["secretName"])
-    assert secret.inputs["metadata"]["namespace"] == "cert-manager"
-    assert secret.inputs["type"] == "kubernetes.io/tls"
-    assert "stringData" in secret.secret_inputs
+    root = one(run, "kubernetes:cert-manager.io/v1:Certificate", metadata__name=ca["secretName"])
+    spec = root.inputs["spec"]
+    assert root.inputs["metadata"]["namespace"] == "cert-manager"
+    assert spec["isCA"] is True and spec["secretName"] == ca["secretName"]
+    assert spec["nameConstraints"] == {
+        "critical": True,
+        "permitted": {"dnsDomains": ["dev.platform.internal"]},
+    }
+    # A year, renewed a month ahead; not ten years.
+    assert (spec["duration"], spec["renewBefore"]) == ("8760h", "720h")
+    root_issuer = one(
+        run, "kubernetes:cert-manager.io/v1:Issuer", metadata__name=spec["issuerRef"]["name"]
+    )
+    assert root_issuer.inputs["metadata"]["namespace"] == "cert-manager"
+    assert root_issuer.inputs["spec"] == {"selfSigned": {}}
     assert platform_certificate(run).inputs["spec"]["dnsNames"] == [
         "dev.platform.internal",
         "*.dev.platform.internal",
     ]
-    output = run.outputs["privateCaCertificate"]
-    assert "BEGIN CERTIFICATE" in output.value and not output.secret
 
 
 def test_an_app_namespace_certificate_is_issued_through_dns01_in_its_own_namespace(stack_run):

@@ -34,7 +34,7 @@ def test_gateway_redirects_http_and_terminates_https_with_the_platform_certifica
     listeners = _listeners(run)
     https, http = listeners["https"], listeners["http"]
     assert https["protocol"] == "HTTPS" and https["tls"]["mode"] == "Terminate"
-    cert = one(run, "kubernetes:cert-manager.io/v1:Certificate")
+    cert = one(run, "kubernetes:cert-manager.io/v1:Certificate", metadata__name="platform-tls")
     assert https["tls"]["certificateRefs"] == [
         {"group": "", "kind": "Secret", "name": cert.inputs["spec"]["secretName"]}
     ]

@@ -17,6 +17,7 @@ from kube_platform.components.traffic.certificates import (
 from kube_platform.components.traffic.dns import ExternalDns, ExternalDnsArgs
 from kube_platform.components.traffic.dns_zone import CloudDnsZone, DnsZone, Route53Zone
 from kube_platform.components.traffic.ingress import Ingress, IngressArgs
+from kube_platform.components.traffic.private_ca import PRIVATE_CA, PrivateCaArgs
 from kube_platform.stacks.config import PROJECT, StackConfig
 
 TLS_SECRET = "platform-tls"
@@ -56,7 +57,16 @@ def build(cfg: StackConfig, cluster: Cluster, stack: str) -> Traffic:
             acme_email=cfg.certificates.acme_email,
             http01_gateway=ingress.http_listener,
             dns_zone=zone,
-            private_ca_name=f"{cfg.cluster_name(stack)} private CA",
+            private_ca=(
+                PrivateCaArgs(
+                    common_name=f"{cfg.cluster_name(stack)} private CA",
+                    domain=domain,
+                    requester_namespace=ingress.gateway.namespace,
+                )
+                # Where a public CA serves the domain there is no private CA at all.
+                if domain and issuer == PRIVATE_CA
+                else None
+            ),
             certificate=(
                 PlatformCertificate(
                     domain=domain,
@@ -74,7 +84,6 @@ def build(cfg: StackConfig, cluster: Cluster, stack: str) -> Traffic:
     )
     outputs: dict[str, Any] = {
         "gateway": {"name": ingress.gateway.name, "namespace": ingress.gateway.namespace},
-        "privateCaCertificate": certificates.ca_certificate_pem,
     }
     if domain:
         outputs |= {"platformDomain": domain, "certificateIssuer": issuer}
