@@ -245,6 +245,9 @@ def traefik_values(cloud: str, args: IngressArgs) -> dict[str, Any]:
         "gateway": {"enabled": False},
         "gatewayClass": {"enabled": False},
         "ingressClass": {"enabled": True, "isDefaultClass": True, "name": "traefik"},
+        # Routers that name no entry point (every Ingress) listen on websecure alone: port 80
+        # serves only the Gateway's HTTP listener (the redirect and ACME challenges).
+        "ports": {"websecure": {"asDefault": True}},
         "service": {
             "annotations": service_annotations(
                 cloud, args.internal, deletion_protection=args.deletion_protection
