@@ -16,6 +16,18 @@ from kube_platform.components.cluster import Cluster
 GROUP = "gateway.networking.k8s.io"
 API_VERSION = f"{GROUP}/v1"
 
+ROUTES_LABEL = "gateway.kube-platform.io/routes"
+"""The label of namespaces the platform admits to its Gateway. A namespace attaches routes only
+while it carries `route_namespace_labels()` and only for the hostnames the Gateway lists for it
+(`IngressArgs.route_namespaces`); the namespace baseline marks every application namespace."""
+ROUTES_ALLOWED = "allowed"
+
+
+def route_namespace_labels() -> dict[str, str]:
+    """Labels that admit a namespace to the platform Gateway. A component that serves a route
+    of its own marks its namespace with them (`platform_namespace(..., labels=...)`)."""
+    return {ROUTES_LABEL: ROUTES_ALLOWED}
+
 
 @dataclass(frozen=True)
 class GatewayRef:

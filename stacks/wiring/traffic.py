@@ -16,7 +16,7 @@ from kube_platform.components.traffic.certificates import (
 )
 from kube_platform.components.traffic.dns import ExternalDns, ExternalDnsArgs
 from kube_platform.components.traffic.dns_zone import CloudDnsZone, DnsZone, Route53Zone
-from kube_platform.components.traffic.ingress import Ingress, IngressArgs
+from kube_platform.components.traffic.ingress import Ingress, IngressArgs, RouteNamespace
 from kube_platform.components.traffic.private_ca import PRIVATE_CA, PrivateCaArgs
 from kube_platform.stacks.config import PROJECT, StackConfig
 
@@ -37,6 +37,7 @@ def build(cfg: StackConfig, cluster: Cluster, stack: str) -> Traffic:
         cluster,
         IngressArgs(
             tls_secret_name=TLS_SECRET if domain else None,
+            route_namespaces=route_namespaces(cfg),
             # GKE installs and upgrades the Gateway API CRDs itself (gateway_api_config).
             gateway_api_crds_from_cluster=cfg.cluster.kind == "gke",
             replicas=cfg.ingress.replicas or (2 if cfg.ha else 1),
@@ -74,6 +75,7 @@ def build(cfg: StackConfig, cluster: Cluster, stack: str) -> Traffic:
                     issuer=issuer,
                     namespace=ingress.gateway.namespace,
                     secret_name=TLS_SECRET,
+                    extra_dns_names=tuple(h for ns in route_namespaces(cfg) for h in ns.hostnames),
                     depends_on=[ingress.namespace],
                 )
                 if domain
@@ -99,6 +101,17 @@ def build(cfg: StackConfig, cluster: Cluster, stack: str) -> Traffic:
         )
         outputs["dnsZone"] = zone.name
     return Traffic(outputs=outputs, cert_manager=certificates.release)
+
+
+def route_namespaces(cfg: StackConfig) -> tuple[RouteNamespace, ...]:
+    """The application namespaces that list hostnames (validated by `StackConfig.problems`)."""
+    if cfg.ingress.domain is None:
+        return ()
+    return tuple(
+        RouteNamespace(name=n.name, hostnames=tuple(n.hostnames))
+        for n in cfg.access.namespaces
+        if n.hostnames
+    )
 
 
 def wildcard(cfg: StackConfig) -> bool:
