@@ -33,6 +33,9 @@ KUBERNETES_DEFAULT = "1.35"
 
 # Helm charts.
 CERT_MANAGER = Chart("cert-manager", "v1.21.1", "https://charts.jetstack.io")
+CERT_MANAGER_APPROVER_POLICY = Chart(
+    "cert-manager-approver-policy", "v0.27.0", "https://charts.jetstack.io"
+)
 CLOUDNATIVE_PG = Chart("cloudnative-pg", "0.29.0", "https://cloudnative-pg.github.io/charts")
 BARMAN_CLOUD_PLUGIN = Chart(
     "plugin-barman-cloud", "0.7.0", "https://cloudnative-pg.github.io/charts"
@@ -64,12 +67,18 @@ AWS_LOAD_BALANCER_CONTROLLER_CRDS_URLS = tuple(
     for name in ("crds.yaml", "gateway-crds.yaml")
 )
 
-# Gateway API standard channel, applied from the upstream release asset.
+# Gateway API standard channel, applied from the upstream release asset where the cluster does
+# not manage these CRDs itself (GKE does: see GKE_MIN_GATEWAY_API_VERSION).
 GATEWAY_API = "v1.6.1"
 GATEWAY_API_CRDS_URL = (
     "https://github.com/kubernetes-sigs/gateway-api/releases/download/"
     f"{GATEWAY_API}/standard-install.yaml"
 )
+
+# GKE installs and reconciles the Gateway API CRDs itself, pinned per GKE version. Traefik v3.7
+# (chart 41.3.0) watches TLSRoute v1, in the standard channel from Gateway API v1.5.0, which GKE
+# pins from 1.36.0 on (CRD component-version 1.5.0-gke.3505).
+GKE_MIN_GATEWAY_API_VERSION = "1.36"
 
 # EKS managed add-ons (`aws eks describe-addon-versions --kubernetes-version <minor>
 # --addon-name <name>`). These work on every minor in the window...

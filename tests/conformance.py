@@ -26,6 +26,7 @@ NON_OBJECT_TYPES = {
 # Chart name -> folder under shared/schemas holding its values.yaml / values.schema.json.
 CHART_SCHEMAS = {
     "cert-manager": "cert-manager/chart",
+    "cert-manager-approver-policy": "cert-manager-approver-policy/chart",
     "cloudnative-pg": "cloudnative-pg/chart-cloudnative-pg",
     "plugin-barman-cloud": "barman-cloud-plugin/chart",
     "traefik": "traefik/chart",
@@ -235,6 +236,9 @@ def _unknown_keys(
     if not known_defaults and not properties:
         return []  # a free-form map such as podAnnotations
     unknown = []
+    # A map of named entries (Traefik's `ports`) describes every entry in additionalProperties.
+    entries = schema.get("additionalProperties") if isinstance(schema, dict) else None
+    entry_schema = entries if isinstance(entries, dict) else {}
     for key, value in values.items():
         if key not in known_defaults and key not in properties:
             unknown.append(f"{path}.{key}")
@@ -242,7 +246,7 @@ def _unknown_keys(
         unknown += _unknown_keys(
             value,
             known_defaults.get(key),
-            _resolved(properties.get(key, {}), root),
+            _resolved(properties.get(key, entry_schema), root),
             f"{path}.{key}",
             root,
         )

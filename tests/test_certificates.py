@@ -9,9 +9,11 @@ from kube_platform.components.traffic.certificates import ACME_SERVERS
 from tests.test_config_errors import base
 from tests.traffic_runs import (
     aws_config,
+    challenge_findings,
     gcp_config,
     issuer,
     one,
+    pick_solver,
     platform_certificate,
     policy_with,
     release,
@@ -25,6 +27,11 @@ GATEWAY_PARENT = {
     "name": "platform",
     "namespace": "ingress",
     "sectionName": "http",
+}
+# HTTP-01 solves only the platform's own certificates, issued next to the Gateway.
+HTTP01 = {
+    "selector": {"matchLabels": {"acme.kube-platform.io/http01": "gateway"}},
+    "http01": {"gatewayHTTPRoute": {"parentRefs": [GATEWAY_PARENT]}},
 }
 
 
@@ -53,7 +60,7 @@ def test_the_platform_certificate_waits_for_the_gateway_namespace(stack_run, sta
 def test_every_cert_manager_resource_waits_for_the_release(stack_run, stack):
     run = stack_run(stack)
     chart = release(run, "cert-manager")
-    resources = [r for r in run.registrations.values() if "cert-manager.io" in r.type]
+    resources = [r for r in run.registrations.values() if ":cert-manager.io/" in r.type]
     assert len(resources) >= 2
     assert [r.name for r in resources if chart.urn not in r.dependencies] == []
 
@@ -107,7 +114,7 @@ def test_eks_issuers_solve_dns01_in_route53_and_http01_through_the_gateway(stack
             # Ambient credentials from Pod Identity: no key references.
             "dns01": {"route53": {"region": "eu-west-1", "hostedZoneID": "Z0STAGING0EXAMPLE"}},
         }
-        assert http01 == {"http01": {"gatewayHTTPRoute": {"parentRefs": [GATEWAY_PARENT]}}}
+        assert http01 == HTTP01
 
 
 def test_gke_issuers_solve_dns01_in_cloud_dns(stack_run):
@@ -119,7 +126,7 @@ def test_gke_issuers_solve_dns01_in_cloud_dns(stack_run):
             "cloudDNS": {"project": "acme-platform-staging", "hostedZoneName": "staging-apps"}
         },
     }
-    assert http01["http01"]["gatewayHTTPRoute"]["parentRefs"] == [GATEWAY_PARENT]
+    assert http01 == HTTP01
 
 
 def test_route53_dns01_identity_may_change_only_the_hosted_zone(stack_run):
@@ -169,29 +176,63 @@ def test_without_dns01_let_s_encrypt_certifies_the_apex_only_through_http01():
     run = run_on_fake(config, "aws")
     assert platform_certificate(run).inputs["spec"]["dnsNames"] == ["apps.example.com"]
     (solver,) = issuer(run, "letsencrypt").inputs["spec"]["acme"]["solvers"]
-    assert solver == {"http01": {"gatewayHTTPRoute": {"parentRefs": [GATEWAY_PARENT]}}}
+    assert solver == HTTP01
+    assert (
+        platform_certificate(run).inputs["metadata"]["labels"]
+        == (HTTP01["selector"]["matchLabels"])
+    )
 
 
-def test_dev_ca_chain(stack_run):
+def test_the_dev_private_ca_is_generated_in_the_cluster_and_certifies_the_domain_only(stack_run):
     run = stack_run("dev")
-    cert = one(run, "tls:index/selfSignedCert:SelfSignedCert")
-    assert cert.inputs["isCaCertificate"] is True
-    assert {"cert_signing", "crl_signing"} <= set(cert.inputs["allowedUses"])
-    assert "privateKeyPem" in cert.secret_inputs
-    key = one(run, "tls:index/privateKey:PrivateKey")
-    assert key.inputs["algorithm"] == "ECDSA" and key.inputs["ecdsaCurve"] == "P256"
-
+    # No key material in Pulumi: cert-manager generates the root from a self-signed Issuer.
+    assert [r.name for r in run.registrations.values() if r.type.startswith("tls:")] == []
+    assert "privateCaCertificate" not in run.outputs
     ca = issuer(run, "private-ca").inputs["spec"]["ca"]
-    secret = one(run, "kubernetes:core/v1:Secret", metadata__name=ca["secretName"])
-    assert secret.inputs["metadata"]["namespace"] == "cert-manager"
-    assert secret.inputs["type"] == "kubernetes.io/tls"
-    assert "stringData" in secret.secret_inputs
+    root = one(run, "kubernetes:cert-manager.io/v1:Certificate", metadata__name=ca["secretName"])
+    spec = root.inputs["spec"]
+    assert root.inputs["metadata"]["namespace"] == "cert-manager"
+    assert spec["isCA"] is True and spec["secretName"] == ca["secretName"]
+    assert spec["nameConstraints"] == {
+        "critical": True,
+        "permitted": {"dnsDomains": ["dev.platform.internal"]},
+    }
+    # A year, renewed a month ahead; not ten years.
+    assert (spec["duration"], spec["renewBefore"]) == ("8760h", "720h")
+    root_issuer = one(
+        run, "kubernetes:cert-manager.io/v1:Issuer", metadata__name=spec["issuerRef"]["name"]
+    )
+    assert root_issuer.inputs["metadata"]["namespace"] == "cert-manager"
+    assert root_issuer.inputs["spec"] == {"selfSigned": {}}
     assert platform_certificate(run).inputs["spec"]["dnsNames"] == [
         "dev.platform.internal",
         "*.dev.platform.internal",
     ]
-    output = run.outputs["privateCaCertificate"]
-    assert "BEGIN CERTIFICATE" in output.value and not output.secret
+
+
+def test_an_app_namespace_certificate_is_issued_through_dns01_in_its_own_namespace(stack_run):
+    """An app's own Certificate (or one cert-manager makes for an Ingress annotated with the
+    issuer) lives in the app's namespace: DNS-01 proves it, no route is needed."""
+    run = stack_run("staging")
+    solvers = issuer(run, "letsencrypt").inputs["spec"]["acme"]["solvers"]
+    name = "api.staging.apps.example.com"
+    assert pick_solver(solvers, name, labels={}) == solvers[0]
+    assert "route53" in solvers[0]["dns01"]
+    assert challenge_findings(run, "apps", [name], labels={}) == []
+
+
+def test_without_a_zone_http01_solves_only_the_platform_certificate():
+    run = run_on_fake(aws_config(dns={}), "aws")
+    (solver,) = issuer(run, "letsencrypt").inputs["spec"]["acme"]["solvers"]
+    cert = platform_certificate(run).inputs
+    labels = cert["metadata"]["labels"]
+    assert pick_solver([solver], "apps.example.com", labels) == solver
+    # ...whose challenge route the HTTP listener admits (its namespace is the Gateway's)...
+    assert cert["metadata"]["namespace"] == "ingress"
+    assert challenge_findings(run, "ingress", cert["spec"]["dnsNames"], labels) == []
+    # ...while an app's certificate gets no solver: cert-manager reports it at once instead of
+    # creating a route in the app namespace that would never attach.
+    assert pick_solver([solver], "apps.example.com", labels={}) is None
 
 
 def test_dev_has_only_the_private_ca_without_an_email(stack_run):

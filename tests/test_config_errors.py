@@ -19,6 +19,7 @@ EKS = {
 }
 GKE = {
     "kind": "gke",
+    "kubernetesVersion": "1.36",
     "gke": {
         "project": "acme-platform",
         "region": "europe-west1",

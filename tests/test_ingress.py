@@ -6,6 +6,7 @@ import pytest
 
 from kube_platform.components import versions
 from tests.traffic_runs import (
+    CRDS,
     aws_config,
     crd_bundle,
     gateway,
@@ -31,16 +32,28 @@ def test_gateway_redirects_http_and_terminates_https_with_the_platform_certifica
 ):
     run = stack_run(stack)
     listeners = _listeners(run)
-    https, http = listeners["https"], listeners["http"]
+    http = listeners.pop("http")
+    cert = one(run, "kubernetes:cert-manager.io/v1:Certificate", metadata__name="platform-tls")
+    gw = gateway(run).inputs["metadata"]
+    assert cert.inputs["metadata"]["namespace"] == gw["namespace"]
+    # The fixture's one application namespace serves every name under the domain.
+    domain = cert.inputs["spec"]["dnsNames"][0]
+    (https,) = listeners.values()
+    assert https["name"] == f"wildcard.{domain}" and https["hostname"] == f"*.{domain}"
     assert https["protocol"] == "HTTPS" and https["tls"]["mode"] == "Terminate"
-    cert = one(run, "kubernetes:cert-manager.io/v1:Certificate")
     assert https["tls"]["certificateRefs"] == [
         {"group": "", "kind": "Secret", "name": cert.inputs["spec"]["secretName"]}
     ]
-    gw = gateway(run).inputs["metadata"]
-    assert cert.inputs["metadata"]["namespace"] == gw["namespace"]
-    # Teams attach from any namespace, but only to HTTPS; HTTP serves the redirect only.
-    assert https["allowedRoutes"]["namespaces"] == {"from": "All"}
+    # Only that namespace, marked by the platform, may attach; HTTP serves the redirect only.
+    assert https["allowedRoutes"]["namespaces"] == {
+        "from": "Selector",
+        "selector": {
+            "matchLabels": {
+                "kubernetes.io/metadata.name": "apps",
+                "gateway.kube-platform.io/routes": "allowed",
+            }
+        },
+    }
     assert http["allowedRoutes"]["namespaces"] == {"from": "Same"}
     # Listener ports are Traefik's entry points (web 8000, websecure 8443).
     assert (http["port"], https["port"]) == (8000, 8443)
@@ -62,19 +75,63 @@ def test_gateway_redirects_http_and_terminates_https_with_the_platform_certifica
     ]
 
 
-def test_without_a_domain_the_gateway_serves_http_only(run_config):
+def test_each_listed_hostname_gets_a_listener_for_its_namespace_alone(run_config):
+    from tests.test_config_errors import base
+
+    config = base(
+        ingress={"domain": "apps.example.com"},
+        access={
+            "namespaces": [
+                {"name": "shop", "hostnames": ["shop.apps.example.com", "*.shop.apps.example.com"]},
+                {"name": "blog", "hostnames": ["apps.example.com"]},
+                {"name": "batch"},
+            ]
+        },
+    )
+    run = run_config(config)
+    listeners = _listeners(run)
+    admitted = {
+        name: (
+            listener["hostname"],
+            listener["allowedRoutes"]["namespaces"]["selector"]["matchLabels"][
+                "kubernetes.io/metadata.name"
+            ],
+        )
+        for name, listener in listeners.items()
+        if name != "http"
+    }
+    assert admitted == {
+        "shop.apps.example.com": ("shop.apps.example.com", "shop"),
+        "wildcard.shop.apps.example.com": ("*.shop.apps.example.com", "shop"),
+        "apps.example.com": ("apps.example.com", "blog"),
+    }
+    # The platform certificate covers every listed name (the private CA has no wildcard limit).
+    cert = one(run, "kubernetes:cert-manager.io/v1:Certificate", metadata__name="platform-tls")
+    assert cert.inputs["spec"]["dnsNames"] == [
+        "apps.example.com",
+        "*.apps.example.com",
+        "*.shop.apps.example.com",
+    ]
+    # Every baseline namespace carries the mark; a namespace without hostnames serves nothing.
+    for name in ("shop", "blog", "batch"):
+        ns = one(run, "kubernetes:core/v1:Namespace", metadata__name=name)
+        assert ns.inputs["metadata"]["labels"]["gateway.kube-platform.io/routes"] == "allowed"
+
+
+def test_without_a_domain_the_gateway_serves_http_to_marked_namespaces_only(run_config):
     from tests.test_config_errors import base
 
     run = run_config(base())
     (listener,) = gateway(run).inputs["spec"]["listeners"]
     assert listener["protocol"] == "HTTP" and listener["allowedRoutes"]["namespaces"] == {
-        "from": "All"
+        "from": "Selector",
+        "selector": {"matchLabels": {"gateway.kube-platform.io/routes": "allowed"}},
     }
     assert not run.of_type("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute")
     assert not run.of_type("kubernetes:cert-manager.io/v1:Certificate")
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
 def test_gateway_api_crds_are_pinned_and_everything_using_them_waits_for_them(stack_run, stack):
     run = stack_run(stack)
     crds = crd_bundle(run)
@@ -86,6 +143,20 @@ def test_gateway_api_crds_are_pinned_and_everything_using_them_waits_for_them(st
     assert {r.inputs["kind"] for r in gateway_objects} == {"GatewayClass", "Gateway", "HTTPRoute"}
     for r in [*gateway_objects, release(run, "traefik"), release(run, "cert-manager")]:
         assert crds.urn in r.dependencies, r.name
+
+
+@pytest.mark.parametrize("stack", ["gke-staging", "gke-prod"])
+def test_gke_owns_the_gateway_api_crds_and_the_platform_applies_none(stack_run, stack):
+    run = stack_run(stack)
+    (cluster,) = run.of_type("gcp:container/cluster:Cluster")
+    assert cluster.inputs["gatewayApiConfig"] == {"channel": "CHANNEL_STANDARD"}
+    assert cluster.inputs["minMasterVersion"] == versions.GKE_MIN_GATEWAY_API_VERSION
+    assert run.of_type(CRDS) == []
+    gateway_objects = [
+        r for r in run.registrations.values() if "gateway.networking.k8s.io" in r.type
+    ]
+    for r in [*gateway_objects, release(run, "traefik"), release(run, "cert-manager")]:
+        assert cluster.urn in r.dependencies, r.name
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -130,7 +201,14 @@ def test_eks_gets_a_public_nlb_with_ip_targets_through_the_load_balancer_control
         f"{AWS_LB}-type": "external",
         f"{AWS_LB}-nlb-target-type": "ip",
         f"{AWS_LB}-scheme": "internet-facing",
+        f"{AWS_LB}-target-group-attributes": "preserve_client_ip.enabled=true",
+        # Staging and prod protect stateful resources, the NLB included.
+        f"{AWS_LB}-attributes": "deletion_protection.enabled=true",
     }
+    namespace = one(run, "kubernetes:core/v1:Namespace", metadata__name="ingress")
+    assert namespace.inputs["metadata"]["labels"]["elbv2.k8s.aws/pod-readiness-gate-inject"] == (
+        "enabled"
+    )
     controller = release(run, "aws-load-balancer-controller")
     assert controller.inputs["version"] == versions.AWS_LOAD_BALANCER_CONTROLLER.version
     assert controller.urn in traefik.dependencies

@@ -88,6 +88,72 @@ CASES = {
         base(highAvailability=True, ingress={"replicas": 1}),
         "platform:ingress.replicas: high availability needs at least 2 ingress replicas",
     ),
+    "GKE older than the Gateway API bundle Traefik needs": (
+        cloud({**GKE, "kubernetesVersion": "1.35"}),
+        "platform:cluster.kubernetesVersion: GKE owns the Gateway API CRDs and pins them per "
+        "version; the Traefik chart 41.3.0 needs TLSRoute v1 (Gateway API v1.5), which GKE "
+        'ships from 1.36 on; set cluster.kubernetesVersion to "1.36"',
+    ),
+    "hostnames without a domain": (
+        base(access={"namespaces": [{"name": "shop", "hostnames": ["shop.example.com"]}]}),
+        "platform:access.namespaces[0].hostnames: hostnames are served over HTTPS under "
+        "ingress.domain; set ingress.domain",
+    ),
+    "hostname outside the domain": (
+        base(ingress=DOMAIN, access={"namespaces": [{"name": "shop", "hostnames": ["shop.io"]}]}),
+        "platform:access.namespaces[0].hostnames: 'shop.io' is outside ingress.domain "
+        "'apps.example.com'; list names under it, such as 'shop.apps.example.com'",
+    ),
+    "a hostname that is not one": (
+        base(ingress=DOMAIN, access={"namespaces": [{"name": "a", "hostnames": ["a.*.b.com"]}]}),
+        "platform:access.namespaces[0].hostnames: ['a.*.b.com'] are not hostnames; use DNS "
+        "names such as 'shop.apps.example.com', optionally with a leading '*.' label such as "
+        "'*.shop.apps.example.com'",
+    ),
+    "one hostname in two namespaces": (
+        base(
+            ingress=DOMAIN,
+            access={
+                "namespaces": [
+                    {"name": "a", "hostnames": ["*.apps.example.com"]},
+                    {"name": "b", "hostnames": ["b.apps.example.com"]},
+                ]
+            },
+        ),
+        "platform:access.namespaces[1].hostnames: 'b.apps.example.com' overlaps "
+        "'*.apps.example.com' of namespace 'a'; give each name to one namespace only",
+    ),
+    "a hostname listed twice": (
+        base(
+            ingress=DOMAIN,
+            access={"namespaces": [{"name": "a", "hostnames": ["a.apps.example.com"] * 2}]},
+        ),
+        "platform:access.namespaces[0].hostnames: 'a.apps.example.com' is listed twice; list "
+        "it once",
+    ),
+    "a wildcard hostname from Let's Encrypt without DNS-01": (
+        cloud(
+            EKS,
+            ingress=DOMAIN,
+            certificates=EMAIL,
+            access={"namespaces": [{"name": "a", "hostnames": ["*.a.apps.example.com"]}]},
+        ),
+        "platform:access.namespaces[0].hostnames: '*.a.apps.example.com' needs a wildcard "
+        "certificate from 'letsencrypt-staging', which needs the DNS-01 challenge; set dns.zone, "
+        "or list exact hostnames",
+    ),
+    "more hostnames than listeners": (
+        base(
+            ingress=DOMAIN,
+            access={
+                "namespaces": [
+                    {"name": "a", "hostnames": [f"a{i}.apps.example.com" for i in range(64)]}
+                ]
+            },
+        ),
+        "platform:access.namespaces: 64 hostnames are listed; the Gateway holds at most 63 "
+        "HTTPS listeners, one per hostname; use wildcards",
+    ),
 }
 
 

@@ -191,6 +191,9 @@ def control_plane(
         datapath_provider="ADVANCED_DATAPATH",
         enable_legacy_abac=False,
         master_auth={"client_certificate_config": {"issue_client_certificate": False}},
+        # GKE installs and upgrades the standard Gateway API CRDs (it owns them; the platform
+        # applies none on GKE), pinned per GKE version.
+        gateway_api_config={"channel": "CHANNEL_STANDARD"},
         addons_config={
             "gce_persistent_disk_csi_driver_config": {"enabled": True},
             "http_load_balancing": {"disabled": False},

@@ -1,5 +1,6 @@
-"""Application namespaces with the platform's baseline: Pod Security `restricted`, and network
-policies that deny all traffic except DNS and what is explicitly allowed."""
+"""Application namespaces with the platform's baseline: Pod Security `restricted`, network
+policies that deny all traffic except DNS and what is explicitly allowed, and the platform's
+mark that admits them to the platform Gateway (for the hostnames the Gateway lists for them)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from kube_platform.components.cluster import Cluster
 from kube_platform.components.kubernetes.namespace import platform_namespace
+from kube_platform.components.traffic.gateway_api import route_namespace_labels
 
 NAME_LABEL = "kubernetes.io/metadata.name"
 # CoreDNS / kube-dns carry this label on EKS, GKE, kind and k3d alike.
@@ -48,7 +50,9 @@ class NamespaceBaseline(pulumi.ComponentResource):
         super().__init__("platform:index:NamespaceBaseline", name, None, opts)
         self.namespaces = {}
         for app in args.namespaces:
-            namespace = platform_namespace(cluster, app.name, self, labels=app.labels)
+            namespace = platform_namespace(
+                cluster, app.name, self, labels={**app.labels, **route_namespace_labels()}
+            )
             self.namespaces[app.name] = namespace
             for policy, spec in _policies(app).items():
                 k8s.networking.v1.NetworkPolicy(

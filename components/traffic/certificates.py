@@ -1,6 +1,7 @@
 """Certificates: cert-manager with Gateway API support, Let's Encrypt issuers (HTTP-01 through
-the platform Gateway, DNS-01 through Route53 or Cloud DNS), a private CA whose root is generated
-with pulumi-tls, and the platform certificate the Gateway serves."""
+the platform Gateway for the platform's own certificates, DNS-01 through Route53 or Cloud DNS
+for any namespace), an optional restricted private CA, and the platform certificate the Gateway
+serves."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from typing import Any, Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
-import pulumi_tls as tls
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from kube_platform.components import versions
@@ -27,16 +27,26 @@ from kube_platform.components.traffic.dns_zone import (
     route53_policy,
 )
 from kube_platform.components.traffic.gateway_api import GatewayRef
+from kube_platform.components.traffic.private_ca import (
+    PRIVATE_CA,
+    PrivateCaArgs,
+    private_ca,
+)
 
 API_VERSION = "cert-manager.io/v1"
 ACME_SERVERS = {
     "letsencrypt-staging": "https://acme-staging-v02.api.letsencrypt.org/directory",
     "letsencrypt": "https://acme-v02.api.letsencrypt.org/directory",
 }
-PRIVATE_CA = "private-ca"
 SERVICE_ACCOUNT = "cert-manager"
 CREDENTIALS_SECRET = "dns01-credentials"
-CA_SECRET = "private-ca"
+# cert-manager creates an HTTP-01 challenge route in the Certificate's own namespace
+# (pkg/issuer/acme/http/httproute.go), and the Gateway's HTTP listener takes routes from its
+# own namespace only. So HTTP-01 solves only Certificates carrying this label, which the
+# platform puts on the certificates it issues next to the Gateway; any other Certificate gets
+# DNS-01 (with a zone) or fails at once instead of waiting for a route that never attaches.
+HTTP01_LABEL = "acme.kube-platform.io/http01"
+HTTP01_SOLVABLE = "gateway"
 # Write challenge records in the zone and check they are there.
 RECORD_ACTIONS = ("route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets")
 
@@ -53,6 +63,9 @@ class PlatformCertificate(BaseModel):
     )
     namespace: str = Field(description="Namespace of its Secret (the Gateway's).")
     secret_name: str = Field(description="Name of its Secret.")
+    extra_dns_names: tuple[str, ...] = Field(
+        (), description="More names to cover (hostnames the Gateway serves beyond the domain)."
+    )
     # The Namespace resource of `namespace`, when the platform creates it elsewhere.
     depends_on: Sequence[Any] = Field(
         (), description="Resources to create before the certificate (its namespace)."
@@ -75,9 +88,10 @@ class CertificatesArgs(BaseModel):
     dns_zone: DnsZone | None = Field(
         None, description="Zone for DNS-01 challenges (required for wildcard names)."
     )
-    private_ca_name: str = Field("Platform private CA", description="Root CA common name.")
-    private_ca_validity_hours: int = Field(
-        24 * 365 * 10, ge=24, description="Lifetime of the generated root CA certificate."
+    private_ca: PrivateCaArgs | None = Field(
+        None,
+        description="A private CA restricted to the platform domain, for stacks no public CA "
+        "serves; None creates none.",
     )
     certificate: PlatformCertificate | None = Field(
         None, description="The platform certificate; None issues none."
@@ -91,6 +105,8 @@ class CertificatesArgs(BaseModel):
     @model_validator(mode="after")
     def _issuable(self) -> CertificatesArgs:
         cert = self.certificate
+        if cert is not None and cert.issuer == PRIVATE_CA and self.private_ca is None:
+            raise ValueError("a certificate from 'private-ca' needs private_ca")
         if cert is None or cert.issuer == PRIVATE_CA:
             return self
         if self.acme_email is None:
@@ -106,8 +122,6 @@ class Certificates(pulumi.ComponentResource):
     release: k8s.helm.v3.Release
     """The cert-manager release: everything using cert-manager CRDs depends on it."""
     issuers: dict[str, k8s.apiextensions.CustomResource]
-    ca_certificate_pem: pulumi.Output[str]
-    """The private CA's root certificate, for clients that should trust it."""
 
     def __init__(
         self,
@@ -144,23 +158,33 @@ class Certificates(pulumi.ComponentResource):
             f"{name}-cert-manager",
             versions.CERT_MANAGER,
             namespace=args.namespace,
-            values=cert_manager_values(args.high_availability, annotations),
+            values=cert_manager_values(
+                args.high_availability,
+                annotations,
+                approve_signer_names=approve_signer_names(
+                    acme=args.acme_email is not None, private_ca=args.private_ca is not None
+                ),
+            ),
             extra_values=args.extra_values,
             parent=self,
             depends_on=[namespace, *args.depends_on, *ready],
         )
 
-        ca_secret = self._private_ca(namespace)
-        solvers = acme_solvers(args.http01_gateway, zone, credentials)
-        self.issuers = {
-            PRIVATE_CA: self._custom(
+        cert = args.certificate
+        self.issuers = {}
+        if args.private_ca is not None:
+            self.issuers[PRIVATE_CA] = private_ca(
+                cluster,
                 f"{name}-{PRIVATE_CA}",
-                "ClusterIssuer",
-                {"name": PRIVATE_CA},
-                {"ca": {"secretName": CA_SECRET}},
-                [ca_secret],
-            )
-        }
+                args.private_ca,
+                cert_manager_namespace=args.namespace,
+                cert_manager=self.release,
+                cert_manager_service_account=SERVICE_ACCOUNT,
+                requester_after=list(cert.depends_on) if cert else [],
+                high_availability=args.high_availability,
+                parent=self,
+            ).issuer
+        solvers = acme_solvers(args.http01_gateway, zone, credentials)
         if args.acme_email is not None:
             for issuer, server in ACME_SERVERS.items():
                 self.issuers[issuer] = self._custom(
@@ -179,12 +203,15 @@ class Certificates(pulumi.ComponentResource):
                 )
 
         self.certificate = None
-        cert = args.certificate
         if cert is not None:
             self.certificate = self._custom(
                 f"{name}-platform",
                 "Certificate",
-                {"name": cert.secret_name, "namespace": cert.namespace},
+                {
+                    "name": cert.secret_name,
+                    "namespace": cert.namespace,
+                    "labels": {HTTP01_LABEL: HTTP01_SOLVABLE},
+                },
                 {
                     "secretName": cert.secret_name,
                     "dnsNames": certificate_dns_names(cert),
@@ -198,9 +225,7 @@ class Certificates(pulumi.ComponentResource):
                 [self.issuers[cert.issuer], *cert.depends_on],
             )
 
-        self.register_outputs(
-            {"caCertificatePem": self.ca_certificate_pem, "issuers": sorted(self.issuers)}
-        )
+        self.register_outputs({"issuers": sorted(self.issuers)})
 
     def _custom(
         self,
@@ -217,36 +242,6 @@ class Certificates(pulumi.ComponentResource):
             metadata=metadata,
             spec=spec,
             opts=self._cluster.child_opts(self, depends_on=[self.release, *depends_on]),
-        )
-
-    def _private_ca(self, namespace: k8s.core.v1.Namespace) -> k8s.core.v1.Secret:
-        """A root key and self-signed CA certificate, stored only as a secret."""
-        args, prefix = self._args, self._name_prefix
-        provider = tls.Provider(f"{prefix}-tls", opts=pulumi.ResourceOptions(parent=self))
-        tls_opts = pulumi.ResourceOptions(parent=self, provider=provider)
-        key = tls.PrivateKey(
-            f"{prefix}-ca-key", algorithm="ECDSA", ecdsa_curve="P256", opts=tls_opts
-        )
-        private_key = pulumi.Output.secret(key.private_key_pem)
-        cert = tls.SelfSignedCert(
-            f"{prefix}-ca-cert",
-            private_key_pem=private_key,
-            is_ca_certificate=True,
-            subject=tls.SelfSignedCertSubjectArgs(
-                common_name=args.private_ca_name, organization="Platform"
-            ),
-            validity_period_hours=args.private_ca_validity_hours,
-            early_renewal_hours=24 * 30,
-            allowed_uses=["cert_signing", "crl_signing", "digital_signature"],
-            opts=tls_opts,
-        )
-        self.ca_certificate_pem = cert.cert_pem
-        return k8s.core.v1.Secret(
-            f"{prefix}-ca-secret",
-            metadata={"name": CA_SECRET, "namespace": args.namespace},
-            type="kubernetes.io/tls",
-            string_data={"tls.crt": cert.cert_pem, "tls.key": private_key},
-            opts=self._cluster.child_opts(self, depends_on=[namespace]),
         )
 
     def _dns01_identity(self, zone: DnsZone) -> WorkloadIdentity:
@@ -281,13 +276,19 @@ class Certificates(pulumi.ComponentResource):
 def acme_solvers(
     gateway: GatewayRef | None, zone: DnsZone | None, credentials: k8s.core.v1.Secret | None
 ) -> list[dict[str, Any]]:
-    """DNS-01 for names in the zone (the only way to get wildcards), HTTP-01 through the
-    Gateway's HTTP listener for everything else."""
+    """DNS-01 for names in the zone (the only way to get wildcards), from any namespace;
+    HTTP-01 through the Gateway's HTTP listener only for the platform's own certificates, the
+    only ones whose challenge routes that listener admits."""
     solvers: list[dict[str, Any]] = []
     if zone is not None:
         solvers.append({"selector": {"dnsZones": [zone.name]}, "dns01": _dns01(zone, credentials)})
     if gateway is not None:
-        solvers.append({"http01": {"gatewayHTTPRoute": {"parentRefs": [gateway.parent_ref()]}}})
+        solvers.append(
+            {
+                "selector": {"matchLabels": {HTTP01_LABEL: HTTP01_SOLVABLE}},
+                "http01": {"gatewayHTTPRoute": {"parentRefs": [gateway.parent_ref()]}},
+            }
+        )
     return solvers
 
 
@@ -312,11 +313,34 @@ def _dns01(zone: DnsZone, credentials: k8s.core.v1.Secret | None) -> dict[str, A
 
 
 def certificate_dns_names(cert: PlatformCertificate) -> list[str]:
-    return [cert.domain, f"*.{cert.domain}"] if cert.wildcard else [cert.domain]
+    """The domain (and `*.domain` when wildcard), then each extra name the first ones do not
+    cover (a certificate wildcard covers exactly one label)."""
+    names = [cert.domain, f"*.{cert.domain}"] if cert.wildcard else [cert.domain]
+
+    def covered(name: str) -> bool:
+        one_label_under = name.count(".") == cert.domain.count(".") + 1
+        return name in names or (
+            cert.wildcard and one_label_under and name.endswith(f".{cert.domain}")
+        )
+
+    return [*names, *dict.fromkeys(n for n in cert.extra_dns_names if not covered(n))]
+
+
+def approve_signer_names(*, acme: bool, private_ca: bool) -> list[str] | None:
+    """What cert-manager's own approver may approve: everything (the chart default, None)
+    unless the private CA exists, whose requests (signer `SIGNER`) approver-policy alone
+    decides. Never empty: the chart reads an empty list as every signer."""
+    if not private_ca:
+        return None
+    acme_issuers = [f"clusterissuers.cert-manager.io/{i}" for i in ACME_SERVERS] if acme else []
+    return ["issuers.cert-manager.io/*", *acme_issuers]
 
 
 def cert_manager_values(
-    high_availability: bool, service_account_annotations: dict[str, Any]
+    high_availability: bool,
+    service_account_annotations: dict[str, Any],
+    *,
+    approve_signer_names: list[str] | None = None,
 ) -> dict[str, Any]:
     """Values for the pinned cert-manager chart (keys from its values.schema.json)."""
     values: dict[str, Any] = {
@@ -333,6 +357,8 @@ def cert_manager_values(
         "webhook": {"resources": {"requests": {"cpu": "20m", "memory": "64Mi"}}},
         "cainjector": {"resources": {"requests": {"cpu": "20m", "memory": "128Mi"}}},
     }
+    if approve_signer_names is not None:
+        values["approveSignerNames"] = approve_signer_names
     if high_availability:
         # The webhook answers the API server synchronously, so it gets the most replicas.
         for target, component, replicas in (

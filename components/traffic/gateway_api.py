@@ -16,6 +16,18 @@ from kube_platform.components.cluster import Cluster
 GROUP = "gateway.networking.k8s.io"
 API_VERSION = f"{GROUP}/v1"
 
+ROUTES_LABEL = "gateway.kube-platform.io/routes"
+"""The label of namespaces the platform admits to its Gateway. A namespace attaches routes only
+while it carries `route_namespace_labels()` and only for the hostnames the Gateway lists for it
+(`IngressArgs.route_namespaces`); the namespace baseline marks every application namespace."""
+ROUTES_ALLOWED = "allowed"
+
+
+def route_namespace_labels() -> dict[str, str]:
+    """Labels that admit a namespace to the platform Gateway. A component that serves a route
+    of its own marks its namespace with them (`platform_namespace(..., labels=...)`)."""
+    return {ROUTES_LABEL: ROUTES_ALLOWED}
+
 
 @dataclass(frozen=True)
 class GatewayRef:
@@ -40,8 +52,9 @@ class GatewayRef:
 def gateway_api_crds(
     cluster: Cluster, name: str, parent: pulumi.Resource
 ) -> k8s.yaml.v2.ConfigFile:
-    """The pinned standard-channel release bundle, applied as a managed resource so an upgrade
-    is a reviewed version bump and a destroy removes it."""
+    """The pinned standard-channel release bundle (CRDs and its `safe-upgrades` admission
+    policy), applied as a managed resource so an upgrade is a reviewed version bump and a
+    destroy removes it. Only for clusters that do not manage these CRDs themselves."""
     return k8s.yaml.v2.ConfigFile(
         f"{name}-gateway-api-crds",
         file=versions.GATEWAY_API_CRDS_URL,

@@ -1,13 +1,13 @@
 """Ingress: Gateway API CRDs, Traefik serving Gateway API and classic Ingress, the platform
-Gateway (HTTP redirected to HTTPS, HTTPS terminated with the platform certificate) and the load
-balancer in front of it."""
+Gateway (HTTP redirected to HTTPS, HTTPS terminated with the platform certificate, one HTTPS
+listener per hostname an admitted namespace may serve) and the load balancer in front of it."""
 
 from __future__ import annotations
 
 from typing import Any, Literal
 
 import pulumi
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from kube_platform.components import versions
 from kube_platform.components.cluster import Cluster
@@ -19,9 +19,11 @@ from kube_platform.components.traffic.gateway_api import (
     GatewayRef,
     gateway_api_crds,
     gateway_resource,
+    route_namespace_labels,
 )
 from kube_platform.components.traffic.load_balancer import (
     aws_load_balancer_controller,
+    namespace_labels,
     service_annotations,
 )
 
@@ -31,7 +33,22 @@ TRAEFIK_CONTROLLER = "traefik.io/gateway-controller"
 HTTP_PORT = 8000
 HTTPS_PORT = 8443
 HTTP_LISTENER = "http"
-HTTPS_LISTENER = "https"
+# A Gateway holds at most 64 listeners (Gateway API CRD); one is the HTTP listener.
+MAX_HTTPS_LISTENERS = 63
+NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+
+
+class RouteNamespace(BaseModel):
+    """A namespace admitted to the Gateway and the hostnames it alone may serve."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(description="Namespace name; it must carry `route_namespace_labels()`.")
+    hostnames: tuple[str, ...] = Field(
+        min_length=1,
+        description="Hostnames (exact, or `*.` wildcards) its routes may use; each gets an "
+        "HTTPS listener that admits routes from this namespace only.",
+    )
 
 
 class IngressArgs(BaseModel):
@@ -45,10 +62,15 @@ class IngressArgs(BaseModel):
         description="Secret holding the platform certificate. With it the Gateway gets an "
         "HTTPS listener and HTTP is redirected; without it the Gateway serves HTTP only.",
     )
-    route_namespace_selector: dict[str, str] | None = Field(
-        None,
-        description="Labels a namespace needs to attach routes to the HTTPS listener. "
-        "Default: every namespace may attach.",
+    route_namespaces: tuple[RouteNamespace, ...] = Field(
+        (),
+        description="Namespaces that may attach routes over HTTPS, each with its hostnames "
+        "(needs tls_secret_name). Nothing else is served over HTTPS.",
+    )
+    gateway_api_crds_from_cluster: bool = Field(
+        False,
+        description="The cluster installs and upgrades the Gateway API CRDs itself (GKE with "
+        "`gateway_api_config`); otherwise the pinned standard bundle is applied.",
     )
     replicas: int = Field(1, ge=1, description="Traefik replicas.")
     high_availability: bool = Field(
@@ -58,22 +80,46 @@ class IngressArgs(BaseModel):
         "LoadBalancer", description="Service type on an existing cluster; clouds use LoadBalancer."
     )
     internal: bool = Field(False, description="Private load balancer instead of a public one.")
+    deletion_protection: bool = Field(
+        False, description="Deletion protection on the load balancer (AWS NLB attribute)."
+    )
     # Output[str]; the EKS cluster's VPC, required on AWS by the load balancer controller.
     aws_vpc_id: Any = Field(None, description="VPC id of an EKS cluster (AWS only).")
     extra_values: dict[str, Any] = Field(
         {}, description="Extra Traefik chart values, merged over the platform's (escape hatch)."
     )
 
+    @model_validator(mode="after")
+    def _listeners(self) -> IngressArgs:
+        hostnames = [h for ns in self.route_namespaces for h in ns.hostnames]
+        if hostnames and self.tls_secret_name is None:
+            raise ValueError(
+                "route_namespaces need tls_secret_name: hostnames are served over HTTPS"
+            )
+        repeated = sorted({h for h in hostnames if hostnames.count(h) > 1})
+        if repeated:
+            raise ValueError(f"hostnames listed more than once: {', '.join(repeated)}")
+        if len(hostnames) > MAX_HTTPS_LISTENERS:
+            raise ValueError(
+                f"{len(hostnames)} hostnames need as many HTTPS listeners; a Gateway holds at "
+                f"most {MAX_HTTPS_LISTENERS} besides the HTTP one"
+            )
+        return self
+
 
 class Ingress(pulumi.ComponentResource):
     """Traefik behind a cloud or cluster load balancer, and the platform Gateway."""
 
     gateway: GatewayRef
-    """The HTTPS listener routes attach to."""
+    """The platform Gateway; a route attaches to the listeners that admit its namespace."""
     http_listener: GatewayRef
     """The HTTP listener (ACME HTTP-01 challenges and the HTTPS redirect)."""
+    https_listeners: dict[str, GatewayRef]
+    """The HTTPS listener of each hostname."""
     namespace: pulumi.Resource
     """The Gateway's namespace: objects placed next to it (its certificate) wait for it."""
+    crds: pulumi.Resource | None
+    """What installs the Gateway API CRDs: the pinned bundle, or the cluster itself (GKE)."""
 
     def __init__(
         self,
@@ -91,9 +137,18 @@ class Ingress(pulumi.ComponentResource):
         if cluster.cloud == "aws" and args.aws_vpc_id is None:
             raise ConfigurationError(f"ingress '{name}': an EKS cluster needs aws_vpc_id")
 
-        self.crds = gateway_api_crds(cluster, name, self)
-        self.namespace = namespace = platform_namespace(cluster, args.namespace, self)
-        before_traefik: list[pulumi.Resource] = [self.crds, namespace]
+        # Exactly one owner: a cluster that manages the CRDs (GKE) gets nothing applied on top,
+        # so neither its reconcile nor a destroy of this stack touches them.
+        self.crds = (
+            cluster.deletion_anchor
+            if args.gateway_api_crds_from_cluster
+            else gateway_api_crds(cluster, name, self)
+        )
+        crds = [self.crds] if self.crds is not None else []
+        self.namespace = namespace = platform_namespace(
+            cluster, args.namespace, self, labels=namespace_labels(cluster.cloud)
+        )
+        before_traefik: list[pulumi.Resource] = [*crds, namespace]
         self.load_balancer_controller = None
         if cluster.cloud == "aws":
             self.load_balancer_controller = aws_load_balancer_controller(
@@ -130,13 +185,16 @@ class Ingress(pulumi.ComponentResource):
                 "description": "The platform's Traefik ingress controller.",
             },
             parent=self,
-            depends_on=[self.crds],
+            depends_on=crds,
         )
         tls = args.tls_secret_name is not None
-        self.gateway = GatewayRef(
-            args.gateway_name, args.namespace, HTTPS_LISTENER if tls else HTTP_LISTENER
-        )
+        self.gateway = GatewayRef(args.gateway_name, args.namespace)
         self.http_listener = GatewayRef(args.gateway_name, args.namespace, HTTP_LISTENER)
+        self.https_listeners = {
+            hostname: GatewayRef(args.gateway_name, args.namespace, https_listener_name(hostname))
+            for ns in args.route_namespaces
+            for hostname in ns.hostnames
+        }
         self.gateway_resource = gateway_resource(
             cluster,
             f"{name}-gateway",
@@ -147,7 +205,7 @@ class Ingress(pulumi.ComponentResource):
                 "listeners": gateway_listeners(args),
             },
             parent=self,
-            depends_on=[self.crds, self.gateway_class, namespace],
+            depends_on=[*crds, self.gateway_class, namespace],
         )
         self.redirect = None
         if tls:
@@ -170,7 +228,7 @@ class Ingress(pulumi.ComponentResource):
                     ],
                 },
                 parent=self,
-                depends_on=[self.crds, self.gateway_resource],
+                depends_on=[*crds, self.gateway_resource],
             )
 
         self.register_outputs(
@@ -183,17 +241,35 @@ class Ingress(pulumi.ComponentResource):
 
 
 def gateway_listeners(args: IngressArgs) -> list[dict[str, Any]]:
-    """HTTP takes routes from the Gateway's own namespace only (the HTTPS redirect and ACME
-    challenges), so no app can be served unencrypted by attaching to it; HTTPS takes routes
-    from every namespace, or from the selected ones."""
+    """HTTP takes routes from the Gateway's own namespace only (the HTTPS redirect and the
+    platform's ACME challenges), so nothing is served unencrypted. Each hostname an admitted
+    namespace may serve gets its own HTTPS listener, which takes routes from that namespace
+    alone and only while the namespace carries the platform's mark. Without TLS the one HTTP
+    listener takes routes from every marked namespace."""
     if args.tls_secret_name is None:
-        return [_listener(HTTP_LISTENER, HTTP_PORT, "HTTP", _route_namespaces(args))]
-    https = _listener(HTTPS_LISTENER, HTTPS_PORT, "HTTPS", _route_namespaces(args))
-    https["tls"] = {
-        "mode": "Terminate",
-        "certificateRefs": [{"group": "", "kind": "Secret", "name": args.tls_secret_name}],
-    }
-    return [_listener(HTTP_LISTENER, HTTP_PORT, "HTTP", {"from": "Same"}), https]
+        marked = {"from": "Selector", "selector": {"matchLabels": route_namespace_labels()}}
+        return [_listener(HTTP_LISTENER, HTTP_PORT, "HTTP", marked)]
+    listeners = [_listener(HTTP_LISTENER, HTTP_PORT, "HTTP", {"from": "Same"})]
+    certificate = {"group": "", "kind": "Secret", "name": args.tls_secret_name}
+    for ns in args.route_namespaces:
+        only_this_one = {
+            "from": "Selector",
+            "selector": {
+                "matchLabels": {NAMESPACE_NAME_LABEL: ns.name, **route_namespace_labels()}
+            },
+        }
+        for hostname in ns.hostnames:
+            https = _listener(https_listener_name(hostname), HTTPS_PORT, "HTTPS", only_this_one)
+            https["hostname"] = hostname
+            https["tls"] = {"mode": "Terminate", "certificateRefs": [certificate]}
+            listeners.append(https)
+    return listeners
+
+
+def https_listener_name(hostname: str) -> str:
+    """The listener (a route's `sectionName`) for `hostname`: the hostname itself, with a
+    leading `*` spelled `wildcard` (section names allow only letters, digits, `-` and `.`)."""
+    return hostname.replace("*", "wildcard", 1) if hostname.startswith("*.") else hostname
 
 
 def _listener(name: str, port: int, protocol: str, namespaces: dict) -> dict[str, Any]:
@@ -203,12 +279,6 @@ def _listener(name: str, port: int, protocol: str, namespaces: dict) -> dict[str
         "protocol": protocol,
         "allowedRoutes": {"namespaces": namespaces},
     }
-
-
-def _route_namespaces(args: IngressArgs) -> dict[str, Any]:
-    if args.route_namespace_selector is None:
-        return {"from": "All"}
-    return {"from": "Selector", "selector": {"matchLabels": args.route_namespace_selector}}
 
 
 def traefik_values(cloud: str, args: IngressArgs) -> dict[str, Any]:
@@ -225,8 +295,13 @@ def traefik_values(cloud: str, args: IngressArgs) -> dict[str, Any]:
         "gateway": {"enabled": False},
         "gatewayClass": {"enabled": False},
         "ingressClass": {"enabled": True, "isDefaultClass": True, "name": "traefik"},
+        # Routers that name no entry point (every Ingress) listen on websecure alone: port 80
+        # serves only the Gateway's HTTP listener (the redirect and ACME challenges).
+        "ports": {"websecure": {"asDefault": True}},
         "service": {
-            "annotations": service_annotations(cloud, args.internal),
+            "annotations": service_annotations(
+                cloud, args.internal, deletion_protection=args.deletion_protection
+            ),
             "spec": {"type": service_type},
         },
         "log": {"level": "INFO", "format": "json"},

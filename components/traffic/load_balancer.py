@@ -1,7 +1,8 @@
 """How the ingress controller's Service becomes a load balancer on each cluster kind.
 
 EKS: the AWS Load Balancer Controller provisions a Network Load Balancer with IP targets (pods
-registered directly, no node hop). GKE: the built-in service controller, internal on request.
+registered directly, no node hop) that keeps the client's address, and holds a rollout until
+new pods are healthy targets. GKE: the built-in service controller, internal on request.
 Existing clusters: whatever `LoadBalancer` means there (MetalLB, a cloud), or a NodePort.
 """
 
@@ -267,16 +268,37 @@ def aws_load_balancer_controller(
     )
 
 
-def service_annotations(cloud: str, internal: bool) -> dict[str, str]:
+# The load balancer controller injects readiness gates into pods of namespaces with this label:
+# a pod counts as ready only once it is a healthy NLB target, so a rollout or a drain never
+# leaves the target group without healthy targets (LBC docs, deploy/pod_readiness_gate.md).
+READINESS_GATE_LABEL = "elbv2.k8s.aws/pod-readiness-gate-inject"
+
+
+def service_annotations(
+    cloud: str, internal: bool, *, deletion_protection: bool = False
+) -> dict[str, str]:
     """Annotations that make the ingress Service the right load balancer on `cloud`."""
     if cloud == "aws":
         prefix = "service.beta.kubernetes.io/aws-load-balancer"
+        protection = "true" if deletion_protection else "false"
         return {
             # "external" hands the Service to the AWS Load Balancer Controller (an NLB).
             f"{prefix}-type": "external",
             f"{prefix}-nlb-target-type": "ip",
             f"{prefix}-scheme": "internal" if internal else "internet-facing",
+            # IP targets see the NLB's address unless client IP preservation is on; with it
+            # Traefik sees (and forwards) the client's own address, which no pod can forge
+            # the way it could a proxy-protocol header.
+            f"{prefix}-target-group-attributes": "preserve_client_ip.enabled=true",
+            # Always explicit: the controller only changes attributes the annotation names,
+            # so turning protection off must say `false`.
+            f"{prefix}-attributes": f"deletion_protection.enabled={protection}",
         }
     if cloud == "gcp" and internal:
         return {"networking.gke.io/load-balancer-type": "Internal"}
     return {}
+
+
+def namespace_labels(cloud: str) -> dict[str, str]:
+    """Labels of the ingress namespace: readiness gates for NLB targets on EKS."""
+    return {READINESS_GATE_LABEL: "enabled"} if cloud == "aws" else {}

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field, field_validator
 
+from kube_platform.components.traffic.ingress import MAX_HTTPS_LISTENERS
 from kube_platform.stacks.config.base import ConfigModel
 from kube_platform.stacks.types import Name, SecretValue
 
@@ -65,11 +66,22 @@ class TailscaleConfig(ConfigModel):
         return value
 
 
+_HOSTNAME_RE = re.compile(r"^(\*\.)?(?=.{1,253}$)((?!-)[a-z0-9-]{1,63}(?<!-)\.)+[a-z]{2,63}$")
+
+
 class AppNamespaceConfig(ConfigModel):
     """An application namespace: Pod Security `restricted`, default-deny network policy with
-    DNS allowed."""
+    DNS allowed, admitted to the platform Gateway for the hostnames it lists."""
 
     name: Name = Field(description="Namespace name.")
+    hostnames: list[str] = Field(
+        [],
+        description="Hostnames this namespace alone may serve through the platform Gateway "
+        "(HTTPS only), e.g. `shop.apps.example.com` or `*.shop.apps.example.com`; each is "
+        "`ingress.domain` or a name under it. The platform certificate covers them (issued "
+        "in the `ingress` namespace, HTTP-01 or DNS-01). Empty: no route of this namespace "
+        "is served.",
+    )
     labels: dict[str, str] = Field({}, description="Extra namespace labels.")
     allow_same_namespace: bool = Field(
         True, description="Allow traffic between pods of this namespace."
@@ -79,6 +91,18 @@ class AppNamespaceConfig(ConfigModel):
         description="Namespaces whose pods may connect to this namespace (e.g. the ingress "
         "controller's).",
     )
+
+    @field_validator("hostnames")
+    @classmethod
+    def _hostnames(cls, value: list[str]) -> list[str]:
+        names = [h.lower().rstrip(".") for h in value]
+        bad = [h for h in names if not _HOSTNAME_RE.match(h)]
+        if bad:
+            raise ValueError(
+                f"{bad} are not hostnames; use DNS names such as 'shop.apps.example.com', "
+                "optionally with a leading '*.' label such as '*.shop.apps.example.com'"
+            )
+        return names
 
 
 class AccessConfig(ConfigModel):
@@ -167,7 +191,82 @@ def problems(cfg: StackConfig) -> list[tuple[str, str]]:
     names = [n.name for n in cfg.access.namespaces]
     for dup in sorted({n for n in names if names.count(n) > 1}):
         found.append(("access.namespaces", f"namespace '{dup}' is listed twice"))
-    return found
+    return found + _hostname_problems(cfg)
+
+
+def _hostname_problems(cfg: StackConfig) -> list[tuple[str, str]]:
+    """Each hostname lies in the platform domain, belongs to one namespace only (no wildcard of
+    one namespace covers another's names: Traefik gives no listener precedence, so two routes
+    for one name would race), can be certified, and fits the Gateway's listeners."""
+    found: list[tuple[str, str]] = []
+    domain = cfg.ingress.domain
+    owners = [(i, n.name, h) for i, n in enumerate(cfg.access.namespaces) for h in n.hostnames]
+    for i, _, hostname in owners:
+        key = f"access.namespaces[{i}].hostnames"
+        if domain is None:
+            found.append(
+                (key, "hostnames are served over HTTPS under ingress.domain; set ingress.domain")
+            )
+            break
+        if not within(hostname, domain):
+            found.append(
+                (
+                    key,
+                    f"'{hostname}' is outside ingress.domain '{domain}'; list names under it, "
+                    f"such as 'shop.{domain}'",
+                )
+            )
+            continue
+        if namespace_hostnames(cfg, i).count(hostname) > 1:
+            found.append((key, f"'{hostname}' is listed twice; list it once"))
+        for j, other, taken in owners:
+            if j < i and overlaps(hostname, taken):
+                found.append(
+                    (
+                        key,
+                        f"'{hostname}' overlaps '{taken}' of namespace '{other}'; give each "
+                        "name to one namespace only",
+                    )
+                )
+                break
+        issuer = cfg.certificates.issuer_for(cfg.tier)
+        if hostname.startswith("*.") and issuer != "private-ca" and cfg.dns.zone is None:
+            found.append(
+                (
+                    key,
+                    f"'{hostname}' needs a wildcard certificate from '{issuer}', which needs "
+                    "the DNS-01 challenge; set dns.zone, or list exact hostnames",
+                )
+            )
+    if len(owners) > MAX_HTTPS_LISTENERS:
+        found.append(
+            (
+                "access.namespaces",
+                f"{len(owners)} hostnames are listed; the Gateway holds at most "
+                f"{MAX_HTTPS_LISTENERS} HTTPS listeners, one per hostname; use wildcards",
+            )
+        )
+    return list(dict.fromkeys(found))
+
+
+def namespace_hostnames(cfg: StackConfig, index: int) -> list[str]:
+    return cfg.access.namespaces[index].hostnames
+
+
+def within(hostname: str, domain: str) -> bool:
+    """Whether `hostname` (possibly `*.x`) is `domain` or a name under it."""
+    name = hostname.removeprefix("*.") if hostname.startswith("*.") else hostname
+    return name == domain or name.endswith(f".{domain}")
+
+
+def overlaps(a: str, b: str) -> bool:
+    """Whether a request could match both listener hostnames (a Gateway API wildcard matches
+    any number of leading labels)."""
+    return a == b or _covers(a, b) or _covers(b, a)
+
+
+def _covers(wildcard: str, name: str) -> bool:
+    return wildcard.startswith("*.") and name.removeprefix("*.").endswith(wildcard[1:])
 
 
 def _routed_into_vpc(eks: EksConfig) -> bool:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from kube_platform.components import versions
 from kube_platform.stacks.config.base import ConfigModel, Tier, camel_to_snake
 from kube_platform.stacks.types import DomainName, Email, Name, SecretValue
 
@@ -169,6 +170,16 @@ def _ingress_problems(cfg: StackConfig) -> list[tuple[str, str]]:
                 "private one); remove ingress.serviceType",
             )
         )
+    gke_floor = versions.GKE_MIN_GATEWAY_API_VERSION
+    if kind == "gke" and _minor(cfg.cluster.kubernetes_version) < _minor(gke_floor):
+        found.append(
+            (
+                "cluster.kubernetesVersion",
+                f"GKE owns the Gateway API CRDs and pins them per version; the Traefik chart "
+                f"{versions.TRAEFIK.version} needs TLSRoute v1 (Gateway API v1.5), which GKE "
+                f'ships from {gke_floor} on; set cluster.kubernetesVersion to "{gke_floor}"',
+            )
+        )
     if cfg.ha and cfg.ingress.replicas == 1:
         found.append(
             (
@@ -178,6 +189,10 @@ def _ingress_problems(cfg: StackConfig) -> list[tuple[str, str]]:
             )
         )
     return found
+
+
+def _minor(version: str) -> int:
+    return int(version.split(".")[1])
 
 
 def _certificate_problems(cfg: StackConfig) -> list[tuple[str, str]]:

@@ -16,7 +16,8 @@ from kube_platform.components.traffic.certificates import (
 )
 from kube_platform.components.traffic.dns import ExternalDns, ExternalDnsArgs
 from kube_platform.components.traffic.dns_zone import CloudDnsZone, DnsZone, Route53Zone
-from kube_platform.components.traffic.ingress import Ingress, IngressArgs
+from kube_platform.components.traffic.ingress import Ingress, IngressArgs, RouteNamespace
+from kube_platform.components.traffic.private_ca import PRIVATE_CA, PrivateCaArgs
 from kube_platform.stacks.config import PROJECT, StackConfig
 
 TLS_SECRET = "platform-tls"
@@ -36,10 +37,14 @@ def build(cfg: StackConfig, cluster: Cluster, stack: str) -> Traffic:
         cluster,
         IngressArgs(
             tls_secret_name=TLS_SECRET if domain else None,
+            route_namespaces=route_namespaces(cfg),
+            # GKE installs and upgrades the Gateway API CRDs itself (gateway_api_config).
+            gateway_api_crds_from_cluster=cfg.cluster.kind == "gke",
             replicas=cfg.ingress.replicas or (2 if cfg.ha else 1),
             high_availability=cfg.ha,
             service_type=cfg.ingress.service_type,
             internal=cfg.ingress.internal,
+            deletion_protection=cfg.protect_stateful,
             aws_vpc_id=getattr(cluster, "vpc_id", None) if cluster.cloud == "aws" else None,
         ),
     )
@@ -53,7 +58,16 @@ def build(cfg: StackConfig, cluster: Cluster, stack: str) -> Traffic:
             acme_email=cfg.certificates.acme_email,
             http01_gateway=ingress.http_listener,
             dns_zone=zone,
-            private_ca_name=f"{cfg.cluster_name(stack)} private CA",
+            private_ca=(
+                PrivateCaArgs(
+                    common_name=f"{cfg.cluster_name(stack)} private CA",
+                    domain=domain,
+                    requester_namespace=ingress.gateway.namespace,
+                )
+                # Where a public CA serves the domain there is no private CA at all.
+                if domain and issuer == PRIVATE_CA
+                else None
+            ),
             certificate=(
                 PlatformCertificate(
                     domain=domain,
@@ -61,17 +75,17 @@ def build(cfg: StackConfig, cluster: Cluster, stack: str) -> Traffic:
                     issuer=issuer,
                     namespace=ingress.gateway.namespace,
                     secret_name=TLS_SECRET,
+                    extra_dns_names=tuple(h for ns in route_namespaces(cfg) for h in ns.hostnames),
                     depends_on=[ingress.namespace],
                 )
                 if domain
                 else None
             ),
-            depends_on=[ingress.crds],
+            depends_on=[ingress.crds] if ingress.crds is not None else [],
         ),
     )
     outputs: dict[str, Any] = {
         "gateway": {"name": ingress.gateway.name, "namespace": ingress.gateway.namespace},
-        "privateCaCertificate": certificates.ca_certificate_pem,
     }
     if domain:
         outputs |= {"platformDomain": domain, "certificateIssuer": issuer}
@@ -87,6 +101,17 @@ def build(cfg: StackConfig, cluster: Cluster, stack: str) -> Traffic:
         )
         outputs["dnsZone"] = zone.name
     return Traffic(outputs=outputs, cert_manager=certificates.release)
+
+
+def route_namespaces(cfg: StackConfig) -> tuple[RouteNamespace, ...]:
+    """The application namespaces that list hostnames (validated by `StackConfig.problems`)."""
+    if cfg.ingress.domain is None:
+        return ()
+    return tuple(
+        RouteNamespace(name=n.name, hostnames=tuple(n.hostnames))
+        for n in cfg.access.namespaces
+        if n.hostnames
+    )
 
 
 def wildcard(cfg: StackConfig) -> bool:
