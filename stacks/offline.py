@@ -170,14 +170,14 @@ INVOKES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
         "location": args.get("location"),
         "project": args.get("project", "example-project"),
         "releaseChannelDefaultVersion": {
-            "RAPID": "1.35.4-gke.1201000",
-            "REGULAR": "1.34.7-gke.1154000",
-            "STABLE": "1.33.9-gke.1099000",
+            "RAPID": "1.37.1-gke.1045000",
+            "REGULAR": "1.36.3-gke.1187000",
+            "STABLE": "1.35.6-gke.1262000",
         },
         "releaseChannelLatestVersion": {
-            "RAPID": "1.36.2-gke.1032000",
-            "REGULAR": "1.35.4-gke.1201000",
-            "STABLE": "1.34.7-gke.1154000",
+            "RAPID": "1.37.2-gke.1103000",
+            "REGULAR": "1.36.4-gke.1215000",
+            "STABLE": "1.36.3-gke.1187000",
         },
     },
     # --- other providers ---

@@ -29,7 +29,8 @@ PASSPHRASE_EXPORT = "export PULUMI_CONFIG_PASSPHRASE_FILE=$PWD/.pulumi-state/pas
 
 # Flags of the pulumi commands the docs use, as the CLI defines them (pulumi/pulumi
 # pkg/cmd/pulumi/config/config.go newConfigSetCmd, stack/stack_output.go, stack/stack_new.go
-# (`init` is its alias), stack/stack_select.go, operations/up.go, preview.go, destroy.go).
+# (`init` is its alias), stack/stack_select.go, stack/stack.go, state/state_delete.go,
+# operations/up.go, preview.go, destroy.go).
 STACK_FLAGS = {"--stack", "-s"}
 FLAGS: dict[str, set[str]] = {
     "config set": {"--path", "--secret", "--plaintext", "--type", "--raw", "--config-file"},
@@ -37,6 +38,8 @@ FLAGS: dict[str, set[str]] = {
     "stack output": {"--json", "-j", "--shell", "--show-secrets"},
     "stack init": {"--secrets-provider", "--copy-config-from", "--no-select", "--teams"},
     "stack select": {"--create", "-c", "--secrets-provider"},
+    "stack": {"--show-urns", "-u", "--show-ids", "-i", "--show-secrets", "--show-name"},
+    "state delete": {"--yes", "-y", "--force", "--target-dependents"},
     "up": {"--yes", "-y", "--diff", "--refresh", "-r", "--skip-preview", "-f", "--target", "-t"},
     "preview": {"--diff", "--refresh", "-r", "--target", "-t", "--json", "-j"},
     "destroy": {"--yes", "-y", "--target", "-t", "--skip-preview", "-f"},

@@ -9,6 +9,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from kube_platform.components.cluster.gke_network import GkeNetwork
+from kube_platform.components.errors import ConfigurationError
 
 ENCRYPTER_DECRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
 
@@ -116,15 +117,22 @@ def _minor(version: str) -> tuple[int, int]:
 
 
 def minimum_version(
-    wanted: str, channel_default: str | None, channel_latest: str | None
+    wanted: str, channel: str, channel_default: str | None, channel_latest: str | None
 ) -> str | None:
-    """The `min_master_version` to ask for: the wanted minor when the release channel offers
-    it and its default is older; None (the channel's default, which GKE then upgrades within
-    the channel) when the default already satisfies it, or when the channel does not offer
-    that minor yet, where asking for it would fail the cluster's creation."""
+    """The `min_master_version` to ask for: the wanted minor when the release channel's default
+    is older; None (the channel's default, which GKE then upgrades within the channel) when the
+    default already satisfies it. A channel that does not offer the wanted minor yet is an
+    error: asking for it would fail the cluster's creation, and starting older would leave the
+    platform below the version it needs (GKE's Gateway API CRDs follow the cluster's version)."""
     if channel_default is None or channel_latest is None:
         return None
-    if _minor(channel_default) < _minor(wanted) <= _minor(channel_latest):
+    if _minor(wanted) > _minor(channel_latest):
+        raise ConfigurationError(
+            f"GKE's {channel} release channel offers Kubernetes up to {channel_latest} here, "
+            f"older than the wanted {wanted}; choose a release channel that offers {wanted} "
+            "(REGULAR or RAPID) or wait until this one does"
+        )
+    if _minor(channel_default) < _minor(wanted):
         return wanted
     return None
 
@@ -150,8 +158,8 @@ def control_plane(
     KMS-encrypted Secrets and no legacy credentials. Its default node pool is removed at
     creation; `bootstrap_node_config` hardens that short-lived pool too.
 
-    `kubernetes_version` is a minimum, asked for only while the release channel offers it (see
-    `minimum_version`); GKE keeps the cluster up to date within the channel."""
+    `kubernetes_version` is a minimum the release channel must offer (see `minimum_version`);
+    GKE keeps the cluster up to date within the channel."""
     offered = gcp.container.get_engine_versions_output(
         location=region,
         project=project,
@@ -162,6 +170,7 @@ def control_plane(
     ).apply(
         lambda v: minimum_version(
             kubernetes_version,
+            release_channel,
             (v[0] or {}).get(release_channel),
             (v[1] or {}).get(release_channel),
         )

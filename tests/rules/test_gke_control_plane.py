@@ -73,10 +73,10 @@ def test_a_gke_cluster_asks_only_for_versions_its_channel_offers(every_stack):
     assert version_problems(every_stack) == []
 
 
-@pytest.mark.parametrize(("stack", "minimum"), [("gke-staging", "1.35"), ("gke-prod", None)])
-def test_the_minimum_is_kept_where_the_channel_offers_it(stack_run, stack, minimum):
-    """REGULAR offers 1.35 (default 1.34): asked for. STABLE does not offer it yet: the
-    cluster starts at the channel's default and GKE upgrades it within the channel."""
+@pytest.mark.parametrize(("stack", "minimum"), [("gke-staging", None), ("gke-prod", "1.36")])
+def test_the_minimum_is_asked_for_only_above_the_channel_default(stack_run, stack, minimum):
+    """REGULAR's default is already 1.36: nothing to ask for, GKE upgrades within the channel.
+    STABLE defaults to 1.35 and offers 1.36: asked for."""
     [cluster] = stack_run(stack).of_type(GKE_CLUSTER)
     assert cluster.inputs.get("minMasterVersion") == minimum
 
@@ -106,7 +106,19 @@ def test_a_version_the_channel_does_not_offer_is_refused(stack_run):
     run = stack_run("gke-prod")
     [cluster] = run.of_type(GKE_CLUSTER)
     changed = copy.deepcopy(cluster)
-    changed.inputs["minMasterVersion"] = "1.35"
+    changed.inputs["minMasterVersion"] = "1.37"
     assert version_problems(_replace(run, changed)) == [
-        f"{cluster.name}: asks for 1.35, but the STABLE channel offers up to 1.34.7-gke.1154000"
+        f"{cluster.name}: asks for 1.37, but the STABLE channel offers up to 1.36.3-gke.1187000"
     ]
+
+
+def test_a_channel_that_does_not_offer_the_version_is_a_clear_error():
+    """Starting at the channel's older default would leave GKE's Gateway API CRDs below what
+    the platform needs; the program says so instead."""
+    from kube_platform.components.cluster.gke_control_plane import minimum_version
+    from kube_platform.components.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="STABLE release channel offers Kubernetes up to"):
+        minimum_version("1.36", "STABLE", "1.34.7-gke.1", "1.35.4-gke.1")
+    assert minimum_version("1.36", "RAPID", "1.36.1-gke.1", "1.37.0-gke.1") is None
+    assert minimum_version("1.36", "STABLE", "1.35.6-gke.1", "1.36.3-gke.1") == "1.36"

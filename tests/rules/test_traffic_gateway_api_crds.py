@@ -22,6 +22,7 @@ v1.5.0 (gateway-api v1.5.0 release notes): a GKE cluster must pin at least that 
 from __future__ import annotations
 
 from kube_platform.components import versions
+from kube_platform.stacks import offline
 from kube_platform.stacks.offline import Registration, Run
 from tests.traffic_runs import CRDS, editable
 
@@ -39,10 +40,20 @@ def owner_findings(run: Run) -> list[str]:
     findings = [f"{r.name} applies Gateway API CRDs that GKE owns" for r in bundles]
     if (cluster.inputs.get("gatewayApiConfig") or {}).get("channel") != "CHANNEL_STANDARD":
         findings.append("GKE does not install the standard Gateway API CRDs")
-    version = str(cluster.inputs.get("minMasterVersion", "0.0"))
+    version = str(cluster.inputs.get("minMasterVersion") or _channel_default(cluster))
     if _minor(version) < _minor(versions.GKE_MIN_GATEWAY_API_VERSION):
         findings.append(f"GKE {version} pins a Gateway API bundle without TLSRoute v1")
     return findings
+
+
+def _channel_default(cluster: Registration) -> str:
+    """The version a cluster created without a minimum starts at: its channel's default, as
+    the recorded answer of the engine-versions invoke gives it."""
+    channel = (cluster.inputs.get("releaseChannel") or {}).get("channel")
+    offered = offline.INVOKES["gcp:container/getEngineVersions:getEngineVersions"](
+        {"location": cluster.inputs.get("location")}
+    )
+    return offered["releaseChannelDefaultVersion"].get(channel, "0.0")
 
 
 def _minor(version: str) -> int:
