@@ -229,14 +229,14 @@ def test_an_existing_vpc_is_used_as_is(run_config):
 
 
 @pytest.mark.parametrize("tier", TIERS)
-def test_networking_and_identity_add_ons_exist_before_any_node(run_of, tier):
+def test_networking_proxy_and_identity_add_ons_exist_before_any_node(run_of, tier):
     run = run_of(tier)
-    early = {addon(run, a).urn for a in ("vpc-cni", "eks-pod-identity-agent")}
+    early = {addon(run, a).urn for a in ("vpc-cni", "kube-proxy", "eks-pod-identity-agent")}
     groups = run.of_type(NODE_GROUP)
     assert groups
     for group in groups:
         assert early <= set(group.dependencies), group.name
-    for name in ("coredns", "kube-proxy", "aws-ebs-csi-driver"):
+    for name in ("coredns", "aws-ebs-csi-driver"):
         assert {g.urn for g in groups} <= set(addon(run, name).dependencies), name
 
 
