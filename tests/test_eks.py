@@ -540,11 +540,6 @@ CASES = {
         cloud({**EKS, "eks": {**EKS["eks"], "zones": ["eu-west-1a", "eu-west-1"]}}, "dev"),
         "platform:cluster.eks.zones: zones ['eu-west-1'] are not zones of region eu-west-1",
     ),
-    "Kubernetes version without pinned add-ons": (
-        cloud({**EKS, "kubernetesVersion": "1.36"}, "dev"),
-        "platform:cluster.kubernetesVersion: EKS add-on versions are pinned for Kubernetes "
-        "1.33, 1.34, 1.35, not 1.36",
-    ),
 }
 
 
