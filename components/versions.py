@@ -87,17 +87,33 @@ EKS_ADDONS = {
     "eks-pod-identity-agent": "v1.3.10-eksbuild.2",
     "aws-ebs-csi-driver": "v1.59.0-eksbuild.1",
 }
-# ...these follow the cluster's minor version; an EKS cluster needs an entry for its minor.
+# ...these follow the cluster's minor version (and override the above where a minor needs
+# newer builds); an EKS cluster needs an entry for its minor.
 EKS_ADDONS_BY_MINOR = {
     "1.33": {"coredns": "v1.12.4-eksbuild.18", "kube-proxy": "v1.33.10-eksbuild.2"},
     "1.34": {"coredns": "v1.13.2-eksbuild.11", "kube-proxy": "v1.34.6-eksbuild.2"},
     "1.35": {"coredns": "v1.14.3-eksbuild.3", "kube-proxy": "v1.35.3-eksbuild.2"},
+    "1.36": {
+        "coredns": "v1.14.3-eksbuild.16",
+        "kube-proxy": "v1.36.0-eksbuild.21",
+        "vpc-cni": "v1.22.4-eksbuild.3",
+        "eks-pod-identity-agent": "v1.3.10-eksbuild.3",
+        "aws-ebs-csi-driver": "v1.63.1-eksbuild.1",
+    },
 }
 
 
 # cluster-autoscaler is released per Kubernetes minor and should match the cluster's; the
 # chart's default image follows only its newest minor. Same minors as the add-ons above.
-CLUSTER_AUTOSCALER_IMAGE_TAGS = {"1.33": "v1.33.6", "1.34": "v1.34.5", "1.35": "v1.35.2"}
+CLUSTER_AUTOSCALER_IMAGE_TAGS = {
+    "1.33": "v1.33.6",
+    "1.34": "v1.34.5",
+    "1.35": "v1.35.2",
+    "1.36": "v1.36.1",
+}
+
+# The CodeBuild-curated image the EKS deploy runner's jobs run on.
+CODEBUILD_RUNNER_IMAGE = "aws/codebuild/amazonlinux-x86_64-standard:5.0"
 
 
 def eks_addons(kubernetes_version: str) -> dict[str, str]:

@@ -83,6 +83,13 @@ def _computed_outputs(type_: str, name: str, inputs: dict[str, Any]) -> dict[str
             "arn": f"arn:aws:s3:::{inputs.get('bucket', name)}",
             "bucket": inputs.get("bucket", name),
         },
+        "aws:codebuild/project:Project": {
+            "arn": f"arn:aws:codebuild:eu-west-1:{ACCOUNT_ID}:project/{inputs.get('name', name)}",
+        },
+        "aws:codebuild/webhook:Webhook": {
+            "payloadUrl": "https://codebuild.eu-west-1.amazonaws.com/webhooks",
+            "url": f"https://api.github.com/repos/example/hooks/{name}",
+        },
         "aws:sqs/queue:Queue": {
             "arn": f"arn:aws:sqs:eu-west-1:{ACCOUNT_ID}:{name}",
             "url": f"https://sqs.eu-west-1.amazonaws.com/{ACCOUNT_ID}/{name}",
@@ -133,31 +140,56 @@ def _computed_outputs(type_: str, name: str, inputs: dict[str, Any]) -> dict[str
     return table.get(type_, {})
 
 
-def _session_context(arn: str) -> dict[str, Any]:
-    """What STS answers for a caller: an assumed-role session maps to its role."""
-    if ":assumed-role/" not in arn:
-        return {"arn": arn, "issuerArn": arn, "issuerId": "", "issuerName": "", "sessionName": ""}
-    prefix, rest = arn.split(":assumed-role/")
-    role, session = rest.split("/", 1)
-    account = prefix.replace(":sts:", ":iam:")
+# Who an offline run deploys as, when neither the caller nor the stack says otherwise.
+DEFAULT_DEPLOYER = f"arn:aws:iam::{ACCOUNT_ID}:user/ci"
+_SESSION = "platform-deploy"
+
+
+def deployer_of(file_config: dict[str, Any]) -> str:
+    """The IAM principal a stack is deployed as: its first EKS admin principal (whoever runs
+    `pulumi up` for an EKS stack must be one), else DEFAULT_DEPLOYER."""
+    cluster = file_config.get(f"{PROJECT}:cluster")
+    eks = cluster.get("eks") if isinstance(cluster, dict) else None
+    admins = eks.get("adminPrincipals") if isinstance(eks, dict) else None
+    return admins[0] if admins and isinstance(admins[0], str) else DEFAULT_DEPLOYER
+
+
+def _caller_arn(principal: str) -> str:
+    """What STS names a principal's session: an assumed-role ARN (no path) for a role."""
+    parts = principal.split(":", 5)
+    kind, _, path = parts[5].partition("/")
+    if kind != "role":
+        return principal
+    return f"arn:{parts[1]}:sts::{parts[4]}:assumed-role/{path.rsplit('/', 1)[-1]}/{_SESSION}"
+
+
+def _session_context(args: dict[str, Any], principal: str) -> dict[str, Any]:
+    """IAM's session context: the role behind an assumed-role ARN, other ARNs as given."""
+    arn = args["arn"]
+    issuer = principal if arn == _caller_arn(principal) else arn
     return {
         "arn": arn,
-        "issuerArn": f"{account}:role/{role}",
+        "issuerArn": issuer,
         "issuerId": "AROAEXAMPLE",
-        "issuerName": role,
-        "sessionName": session,
+        "issuerName": issuer.rsplit("/", 1)[-1],
+        "sessionName": _SESSION if issuer != arn else "",
     }
+
+
+# Invokes whose answer depends on the identity the run deploys as.
+IDENTITY_INVOKES: dict[str, Callable[[dict[str, Any], str], dict[str, Any]]] = {
+    "aws:index/getCallerIdentity:getCallerIdentity": lambda args, principal: {
+        "accountId": principal.split(":")[4] or ACCOUNT_ID,
+        "arn": _caller_arn(principal),
+        "id": principal.split(":")[4] or ACCOUNT_ID,
+        "userId": "AIDAEXAMPLE",
+    },
+    "aws:iam/getSessionContext:getSessionContext": _session_context,
+}
 
 
 # Invokes the program makes, with plausible answers. Anything else fails the run.
 INVOKES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
-    # --- aws ---
-    "aws:index/getCallerIdentity:getCallerIdentity": lambda args: {
-        "accountId": ACCOUNT_ID,
-        "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/ci",
-        "userId": "AIDAEXAMPLE",
-    },
-    "aws:iam/getSessionContext:getSessionContext": lambda args: _session_context(args["arn"]),
     # --- gcp ---
     "gcp:organizations/getProject:getProject": lambda args: {
         "projectId": args.get("projectId", "example-project"),
@@ -232,8 +264,9 @@ def _reveal(value: Any, path: str, secrets: set[str]) -> Any:
 
 
 class RecordingMocks(pulumi.runtime.Mocks):
-    def __init__(self, preview: bool) -> None:
+    def __init__(self, preview: bool, deployer: str = DEFAULT_DEPLOYER) -> None:
         self.preview = preview
+        self.deployer = deployer
         self.unknown_invokes: list[str] = []
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
@@ -244,6 +277,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
         return resource_id or "", state
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list | None]:
+        if args.token in IDENTITY_INVOKES:
+            return IDENTITY_INVOKES[args.token](dict(args.args), self.deployer), []
         answer = INVOKES.get(args.token)
         if answer is None:
             self.unknown_invokes.append(args.token)
@@ -355,10 +390,12 @@ def run(
     config: dict[str, Any] | None = None,
     program: Callable[[], dict[str, Any]] | None = None,
     monitor: RecordingMonitor | None = None,
+    deployer: str | None = None,
 ) -> Run:
     """Run the program for `stack` (its stack file, or `config` as a stack file's `config:`
-    mapping) and return what it registered. Configuration errors propagate as
-    `ConfigurationError`."""
+    mapping) and return what it registered. It deploys as `deployer` (an IAM role or user
+    ARN), by default as the stack's first EKS admin principal. Configuration errors propagate
+    as `ConfigurationError`."""
     from kube_platform.stacks import platform
 
     file_config = (
@@ -370,6 +407,7 @@ def run(
 
     monitor = monitor or RecordingMonitor(RecordingMocks(preview))
     mocks = monitor.mocks
+    mocks.deployer = deployer or deployer_of(file_config)
     pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
     pulumi.runtime.set_all_config(values, secret_keys)
 

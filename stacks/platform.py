@@ -27,7 +27,6 @@ def make_cluster(cfg: StackConfig, stack: str) -> Cluster:
 def build(cfg: StackConfig, stack: str) -> dict[str, Any]:
     """Create the platform; returns the stack outputs."""
     cluster = make_cluster(cfg, stack)
-    platform_namespace(cluster, PLATFORM_NAMESPACE, cluster)
     outputs: dict[str, Any] = {
         "tier": cfg.tier.value,
         "cloud": cluster.cloud,
@@ -35,8 +34,13 @@ def build(cfg: StackConfig, stack: str) -> dict[str, Any]:
         "kubernetesVersion": cluster.kubernetes_version,
         "endpoint": cluster.endpoint,
         "kubeconfig": pulumi.Output.secret(cluster.kubeconfig),
-        "platformNamespace": PLATFORM_NAMESPACE,
+        **clusters.outputs(cluster),
     }
+    if cfg.bootstrap_phase == "cloud":
+        # The first phase of a private cluster: nothing that talks to the Kubernetes API.
+        return outputs
+    platform_namespace(cluster, PLATFORM_NAMESPACE, cluster)
+    outputs["platformNamespace"] = PLATFORM_NAMESPACE
     edge = traffic.build(cfg, cluster, stack)
     outputs |= edge.outputs
     outputs |= databases.build(cfg, cluster, stack, cert_manager=edge.cert_manager)

@@ -256,7 +256,11 @@ def test_bad_access_config_is_rejected(case):
 
 def test_a_vpn_routed_into_the_vpc_is_an_access_path(run_config):
     def with_private_access(cidrs):
-        network = {"vpcCidr": "10.20.0.0/16", "privateAccessCidrs": cidrs}
+        network = {
+            "vpcCidr": "10.20.0.0/16",
+            "privateAccessCidrs": cidrs,
+            "transitGatewayId": "tgw-0123456789abcdef0",
+        }
         return cloud({**EKS, "eks": {**EKS["eks"], "network": network}})
 
     run = run_config(with_private_access(["10.20.0.0/16", "10.200.0.0/16"]))

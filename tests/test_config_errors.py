@@ -13,9 +13,21 @@ from kube_platform.components.errors import ConfigurationError
 from kube_platform.stacks import offline
 from tests.conftest import ROOT
 
+# A private EKS cluster that can be deployed: `pulumi up` runs as an admin principal (the
+# offline runner deploys as the first one), and a runner inside the VPC deploys it.
+EKS_RUNNER = {
+    "connectionArn": "arn:aws:codeconnections:eu-west-1:123456789012:connection/0a1b2c3d-4e5f",
+    "repository": "acme/platform",
+    "policyArns": ["arn:aws:iam::aws:policy/AdministratorAccess"],
+}
 EKS = {
     "kind": "eks",
-    "eks": {"region": "eu-west-1", "zones": ["eu-west-1a", "eu-west-1b", "eu-west-1c"]},
+    "eks": {
+        "region": "eu-west-1",
+        "zones": ["eu-west-1a", "eu-west-1b", "eu-west-1c"],
+        "adminPrincipals": ["arn:aws:iam::123456789012:role/platform-deployer"],
+        "deployRunner": EKS_RUNNER,
+    },
 }
 GKE = {
     "kind": "gke",

@@ -9,14 +9,19 @@ import pytest
 import yaml
 
 from kube_platform.components import versions
-from kube_platform.components.cluster import WorkloadIdentityRequest, eks_identity
+from kube_platform.components.cluster import WorkloadIdentityRequest, eks_deployer, eks_identity
 from kube_platform.components.cluster.aws_network import plan_subnets
 from kube_platform.components.cluster.eks import EksClusterArgs, EksNodeGroupArgs
+from kube_platform.components.cluster.eks_node_groups import zone_share
 from kube_platform.stacks import loader, offline
 from kube_platform.stacks.wiring import clusters
-from tests.conftest import ROOT
-from tests.test_config_errors import EKS, POOL, assert_rejected, base, cloud
+from tests.conftest import ROOT, stack_config
+from tests.test_config_errors import EKS, POOL, assert_rejected, base, cloud, errors_of
 
+SSO_ROLE = (
+    "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/eu-west-1/"
+    "AWSReservedSSO_PlatformAdmin_0a1b2c3d4e5f6789"
+)
 DEV_EKS = base(
     tier="dev",
     cluster={
@@ -25,6 +30,8 @@ DEV_EKS = base(
         "eks": {
             **EKS["eks"],
             "publicAccessCidrs": ["198.51.100.0/28"],
+            # The deployer: an SSO role, whose ARN has a path its sessions do not show.
+            "adminPrincipals": [SSO_ROLE, *EKS["eks"]["adminPrincipals"]],
             "logRetentionDays": 7,
         },
     },
@@ -88,9 +95,14 @@ def test_the_api_endpoint_is_private_unless_an_allow_list_opens_it(run_of, tier)
     assert vpc.get("publicAccessCidrs") == expected
 
 
-def test_the_private_endpoint_admits_only_the_listed_networks(stack_run):
-    rules = stack_run("prod").of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
-    assert sorted(r.inputs["cidrIpv4"] for r in rules) == ["10.10.0.0/16", "10.200.0.0/16"]
+def test_the_private_endpoint_admits_only_the_listed_networks_and_the_runner(stack_run):
+    run = stack_run("prod")
+    rules = run.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    networks = [r for r in rules if "cidrIpv4" in r.inputs]
+    assert sorted(r.inputs["cidrIpv4"] for r in networks) == ["10.10.0.0/16", "10.200.0.0/16"]
+    [runner] = [r for r in rules if "cidrIpv4" not in r.inputs]
+    runner_sg = one(run, "aws:ec2/securityGroup:SecurityGroup")
+    assert runner.inputs["referencedSecurityGroupId"] == f"{runner_sg.name}-id"
     assert {(r.inputs["fromPort"], r.inputs["toPort"], r.inputs["ipProtocol"]) for r in rules} == {
         (443, 443, "tcp")
     }
@@ -113,18 +125,18 @@ def test_audit_logs_go_to_a_log_group_with_retention_created_first(run_of, tier)
     run = run_of(tier)
     cluster = one(run, CLUSTER)
     assert cluster.inputs["enabledClusterLogTypes"] == ["api", "audit", "authenticator"]
-    group = one(run, "aws:cloudwatch/logGroup:LogGroup")
+    group = run.named(f"{cluster.inputs['name']}-logs")
     assert group.inputs["name"] == f"/aws/eks/{cluster.inputs['name']}/cluster"
     assert group.inputs["retentionInDays"] == {"dev": 7, "staging": 30, "prod": 365}[tier]
     assert group.urn in cluster.dependencies
 
 
 @pytest.mark.parametrize("tier", TIERS)
-def test_access_entries_grant_admin_and_the_creator_keeps_none_in_prod(run_of, tier):
+def test_access_entries_grant_admin_and_the_creator_gets_none(run_of, tier):
     run = run_of(tier)
     access = one(run, CLUSTER).inputs["accessConfig"]
     assert access["authenticationMode"] == "API"
-    assert access["bootstrapClusterCreatorAdminPermissions"] is (tier != "prod")
+    assert access["bootstrapClusterCreatorAdminPermissions"] is False
     entries = run.of_type("aws:eks/accessEntry:AccessEntry")
     policies = run.of_type("aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
     assert len(entries) == len(policies)
@@ -133,10 +145,12 @@ def test_access_entries_grant_admin_and_the_creator_keeps_none_in_prod(run_of, t
             "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
         )
         assert policy.inputs["accessScope"] == {"type": "cluster"}
+    runner = [f"arn:aws:iam::123456789012:role/platform-{tier}-deploy-runner"]
     if tier != "dev":
         assert sorted(e.inputs["principalArn"] for e in entries) == [
             "arn:aws:iam::123456789012:role/platform-admins",
             "arn:aws:iam::123456789012:role/platform-deployer",
+            *(runner if tier == "prod" else []),
         ]
 
 
@@ -216,27 +230,31 @@ def test_an_existing_vpc_is_used_as_is(run_config):
     )
     run = run_config(config)
     assert not run.of_type("aws:ec2/vpc:Vpc") and not run.of_type("aws:ec2/subnet:Subnet")
+    assert not run.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
     assert one(run, CLUSTER).inputs["vpcConfig"]["subnetIds"] == [
         "subnet-a",
         "subnet-b",
         "subnet-c",
     ]
-    assert one(run, NODE_GROUP).inputs["subnetIds"] == ["subnet-a", "subnet-b", "subnet-c"]
-    assert not run.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    # A node group per zone, in the zone order the subnets are listed in.
+    groups = sorted(run.of_type(NODE_GROUP), key=lambda g: g.inputs["nodeGroupNamePrefix"])
+    assert [g.inputs["subnetIds"] for g in groups] == [["subnet-a"], ["subnet-b"], ["subnet-c"]]
+    rules = run.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    assert [r for r in rules if "cidrIpv4" in r.inputs] == []
 
 
 # --- add-ons and node groups -----------------------------------------------------------
 
 
 @pytest.mark.parametrize("tier", TIERS)
-def test_networking_and_identity_add_ons_exist_before_any_node(run_of, tier):
+def test_networking_proxy_and_identity_add_ons_exist_before_any_node(run_of, tier):
     run = run_of(tier)
-    early = {addon(run, a).urn for a in ("vpc-cni", "eks-pod-identity-agent")}
+    early = {addon(run, a).urn for a in ("vpc-cni", "kube-proxy", "eks-pod-identity-agent")}
     groups = run.of_type(NODE_GROUP)
     assert groups
     for group in groups:
         assert early <= set(group.dependencies), group.name
-    for name in ("coredns", "kube-proxy", "aws-ebs-csi-driver"):
+    for name in ("coredns", "aws-ebs-csi-driver"):
         assert {g.urn for g in groups} <= set(addon(run, name).dependencies), name
 
 
@@ -265,7 +283,10 @@ def test_the_ebs_csi_controller_gets_its_role_through_pod_identity(stack_run):
 def test_launch_templates_harden_every_node(run_of, tier):
     run = run_of(tier)
     templates = run.of_type("aws:ec2/launchTemplate:LaunchTemplate")
-    assert len(templates) == len(run.of_type(NODE_GROUP))
+    # One per pool, shared by the pool's per-zone node groups.
+    assert {g.inputs["launchTemplate"]["id"] for g in run.of_type(NODE_GROUP)} == {
+        f"{t.name}-id" for t in templates
+    }
     for template in templates:
         metadata = template.inputs["metadataOptions"]
         assert metadata["httpTokens"] == "required"
@@ -279,17 +300,26 @@ def test_launch_templates_harden_every_node(run_of, tier):
 
 def test_node_groups_follow_their_pools(dev_run, stack_run):
     groups = {g.inputs["nodeGroupNamePrefix"][:-1]: g for g in dev_run.of_type(NODE_GROUP)}
-    arm, batch = groups["arm"], groups["batch"]
-    assert arm.inputs["amiType"] == "AL2023_ARM_64_STANDARD"
-    assert arm.inputs["instanceTypes"] == ["m7g.large", "c7g.large"]
-    assert arm.inputs["capacityType"] == "ON_DEMAND"
-    assert arm.inputs["scalingConfig"] == {"desiredSize": 2, "minSize": 1, "maxSize": 3}
+    assert sorted(groups) == ["arm-a", "arm-b", "arm-c", "batch-a", "batch-b", "batch-c"]
+    arm = [groups[f"arm-{z}"] for z in "abc"]
+    assert {g.inputs["amiType"] for g in arm} == {"AL2023_ARM_64_STANDARD"}
+    assert arm[0].inputs["instanceTypes"] == ["m7g.large", "c7g.large"]
+    assert arm[0].inputs["capacityType"] == "ON_DEMAND"
+    # desiredSize 2, minSize 1, maxSize 3 across three zones.
+    assert [g.inputs["scalingConfig"] for g in arm] == [
+        {"desiredSize": 1, "minSize": 1, "maxSize": 1},
+        {"desiredSize": 1, "minSize": 0, "maxSize": 1},
+        {"desiredSize": 0, "minSize": 0, "maxSize": 1},
+    ]
+    batch = groups["batch-a"]
     assert batch.inputs["amiType"] == "AL2023_x86_64_STANDARD"
     assert batch.inputs["capacityType"] == "SPOT"
     assert batch.inputs["taints"] == [{"key": "batch", "effect": "NO_EXECUTE"}]
+    # minSize 0 and no desiredSize: the pool starts no node.
+    assert {groups[f"batch-{z}"].inputs["scalingConfig"]["desiredSize"] for z in "abc"} == {0}
     prod = {g.inputs["nodeGroupNamePrefix"][:-1]: g for g in stack_run("prod").of_type(NODE_GROUP)}
-    assert prod["system"].inputs["labels"] == {"platform.example.com/pool": "system"}
-    assert prod["spot"].inputs["taints"] == [
+    assert prod["system-a"].inputs["labels"] == {"platform.example.com/pool": "system"}
+    assert prod["spot-c"].inputs["taints"] == [
         {"key": "platform.example.com/spot", "value": "true", "effect": "NO_SCHEDULE"}
     ]
 
@@ -303,7 +333,7 @@ def test_the_autoscaler_owns_the_desired_size_after_creation(run_of, tier):
     for group in run.of_type(NODE_GROUP):
         assert group.ignore_changes == ["scalingConfig.desiredSize"]
         assert group.inputs["updateConfig"] == {"maxUnavailable": 1}
-        assert set(group.inputs["subnetIds"]) == private
+        assert len(group.inputs["subnetIds"]) == 1 and set(group.inputs["subnetIds"]) <= private
         name = one(run, CLUSTER).inputs["name"]
         assert group.inputs["tags"][f"k8s.io/cluster-autoscaler/{name}"] == "owned"
 
@@ -526,24 +556,131 @@ CASES = {
         ),
         "platform:cluster.eks.zones: zones lists 7 zones; list at most 6",
     ),
-    "prod without admin principals": (
-        cloud(EKS, "prod"),
-        "platform:cluster.eks.adminPrincipals: a prod cluster gives its creator no implicit "
-        "admin, so nobody (not even `pulumi up`) could reach the API",
+    "no admin principals, at any tier": (
+        cloud({**EKS, "eks": {**EKS["eks"], "adminPrincipals": []}}, "dev"),
+        "platform:cluster.eks.adminPrincipals: an EKS cluster gives its creator no implicit "
+        "admin, so nobody (not even `pulumi up`) could reach the API; list the IAM role ARNs "
+        "of the deployer and the operators",
     ),
     "pool mixing architectures": (
         cloud(EKS, "dev", pools=[{**POOL, "instanceTypes": ["m7i.large", "m7g.large"]}]),
         "platform:nodePools[0].instanceTypes: ['m7i.large', 'm7g.large'] mix arm64 and "
         "x86_64 instance types",
     ),
+    "a pool narrower than the zones": (
+        cloud(EKS, "dev", pools=[{**POOL, "maxSize": 2}]),
+        "platform:nodePools[0].maxSize: EKS runs a node group per zone for each pool, and each "
+        "needs room for a node; raise maxSize to at least 3 (the number of zones)",
+    ),
+    "no pool starts a node": (
+        cloud(EKS, "dev", pools=[{**POOL, "minSize": 0}]),
+        "platform:nodePools: no pool starts a node (every minSize is 0 and no desiredSize is "
+        "set), so cluster-autoscaler and CoreDNS have nowhere to run and nothing would ever add "
+        "the first node; give one pool minSize 1 or more",
+    ),
+    "AMD GPUs": (
+        cloud(EKS, "dev", pools=[POOL, {**POOL, "name": "gpu", "instanceTypes": ["g4ad.xlarge"]}]),
+        "platform:nodePools[1].instanceTypes: ['g4ad.xlarge'] carry AMD GPUs, for which EKS "
+        "publishes no node image; use NVIDIA instance types, or set amiType to boot them "
+        "without GPU drivers",
+    ),
+    "GPU and plain instance types in one pool": (
+        cloud(EKS, "dev", pools=[{**POOL, "instanceTypes": ["g5.xlarge", "m7i.xlarge"]}]),
+        "platform:nodePools[0].instanceTypes: ['g5.xlarge', 'm7i.xlarge'] mix accelerators "
+        "(none, nvidia), which need different node images; put them in separate pools",
+    ),
+    "an image of the other architecture": (
+        cloud(EKS, "dev", pools=[{**POOL, "amiType": "AL2023_ARM_64_STANDARD"}]),
+        "platform:nodePools[0].instanceTypes: AL2023_ARM_64_STANDARD boots arm64 nodes but "
+        "['m7i.large'] are x86_64 instance types; pick an image of their architecture or leave "
+        "amiType unset",
+    ),
+    "both a transit and a VPN gateway": (
+        cloud(
+            {
+                **EKS,
+                "eks": {
+                    **EKS["eks"],
+                    "network": {
+                        "transitGatewayId": "tgw-0123456789abcdef0",
+                        "vpnGatewayId": "vgw-0123456789abcdef0",
+                    },
+                },
+            }
+        ),
+        "platform:cluster.eks.network: transitGatewayId and vpnGatewayId are both set; keep one",
+    ),
+    "a gateway that carries nothing": (
+        cloud(
+            {
+                **EKS,
+                "eks": {**EKS["eks"], "network": {"transitGatewayId": "tgw-0123456789abcdef0"}},
+            }
+        ),
+        "platform:cluster.eks.network: a transit or VPN gateway is set but no "
+        "privateAccessCidrs entry lies outside the VPC, so nothing is routed through it",
+    ),
+    "a gateway for an existing VPC": (
+        cloud(
+            {
+                **EKS,
+                "eks": {
+                    **EKS["eks"],
+                    "network": {
+                        "vpcId": "vpc-0abc",
+                        "privateSubnetIds": ["subnet-a", "subnet-b", "subnet-c"],
+                        "vpnGatewayId": "vgw-0123456789abcdef0",
+                    },
+                },
+            }
+        ),
+        "platform:cluster.eks.network: transitGatewayId and vpnGatewayId route networks into a "
+        "VPC the platform creates; route them into an existing VPC where it is managed",
+    ),
+    "existing subnets that are not one per zone": (
+        cloud(
+            {
+                **EKS,
+                "eks": {
+                    **EKS["eks"],
+                    "network": {"vpcId": "vpc-0abc", "privateSubnetIds": ["subnet-a", "subnet-b"]},
+                },
+            }
+        ),
+        "platform:cluster.eks.network.privateSubnetIds: 2 subnets are listed for 3 zones; node "
+        "pools get a node group per zone, so list exactly one private subnet per zone, in the "
+        "order of cluster.eks.zones",
+    ),
+    "a malformed transit gateway id": (
+        cloud({**EKS, "eks": {**EKS["eks"], "network": {"transitGatewayId": "tgw-office"}}}),
+        "platform:cluster.eks.network.transitGatewayId: 'tgw-office' is not a transit gateway id",
+    ),
+    "a runner without a usable connection": (
+        cloud(
+            {
+                **EKS,
+                "eks": {
+                    **EKS["eks"],
+                    "deployRunner": {
+                        "connectionArn": "github-connection",
+                        "repository": "https://github.com/acme/platform",
+                        "policyArns": [],
+                    },
+                },
+            }
+        ),
+        "platform:cluster.eks.deployRunner.connectionArn: 'github-connection' is not a "
+        "CodeConnections connection ARN",
+    ),
+    "the cloud phase without EKS": (
+        base(bootstrapPhase="cloud"),
+        "platform:bootstrapPhase: the cloud phase builds an EKS cluster and its deploy runner "
+        "before anything runs in it; a cluster of kind 'existing' needs no such phase, so "
+        "remove platform:bootstrapPhase",
+    ),
     "the region itself listed as a zone": (
         cloud({**EKS, "eks": {**EKS["eks"], "zones": ["eu-west-1a", "eu-west-1"]}}, "dev"),
         "platform:cluster.eks.zones: zones ['eu-west-1'] are not zones of region eu-west-1",
-    ),
-    "Kubernetes version without pinned add-ons": (
-        cloud({**EKS, "kubernetesVersion": "1.36"}, "dev"),
-        "platform:cluster.kubernetesVersion: EKS add-on versions are pinned for Kubernetes "
-        "1.33, 1.34, 1.35, not 1.36",
     ),
 }
 
@@ -557,3 +694,223 @@ def test_every_supported_eks_minor_has_an_autoscaler_release():
     assert set(versions.CLUSTER_AUTOSCALER_IMAGE_TAGS) == set(versions.EKS_ADDONS_BY_MINOR)
     for minor, tag in versions.CLUSTER_AUTOSCALER_IMAGE_TAGS.items():
         assert tag.startswith(f"v{minor}."), (minor, tag)
+
+
+def test_a_runner_needs_a_github_repository_and_a_policy():
+    config = cloud(
+        {
+            **EKS,
+            "eks": {
+                **EKS["eks"],
+                "deployRunner": {
+                    **EKS["eks"]["deployRunner"],
+                    "repository": "https://github.com/acme/platform",
+                    "policyArns": [],
+                },
+            },
+        }
+    )
+    lines = errors_of(config)
+    assert (
+        "Pulumi.test.yaml: platform:cluster.eks.deployRunner.repository: "
+        "'https://github.com/acme/platform' is not a GitHub repository; write it as "
+        "'<owner>/<name>', such as 'acme/platform'"
+    ) in lines
+    assert any(
+        line.startswith("Pulumi.test.yaml: platform:cluster.eks.deployRunner.policyArns:")
+        for line in lines
+    ), lines
+
+
+def test_a_minor_without_add_on_pins_is_rejected(monkeypatch):
+    monkeypatch.delitem(versions.EKS_ADDONS_BY_MINOR, "1.36")
+    assert_rejected(
+        cloud({**EKS, "kubernetesVersion": "1.36"}, "dev"),
+        "platform:cluster.kubernetesVersion: EKS add-on versions are pinned for Kubernetes "
+        "1.33, 1.34, 1.35, not 1.36; pick one of those",
+    )
+
+
+def test_pool_sizes_split_across_zones_keep_their_order():
+    for total in range(10):
+        shares = [zone_share(total, 3, i) for i in range(3)]
+        assert sum(shares) == total and max(shares) - min(shares) <= 1
+    for low, high in [(0, 1), (1, 2), (2, 6), (3, 3), (4, 9)]:
+        for i in range(3):
+            assert zone_share(low, 3, i) <= zone_share(high, 3, i)
+
+
+# --- first deploy, deploy runner, routed networks, cost ----------------------------------
+
+
+@pytest.fixture(scope="module")
+def cloud_phase():
+    config = stack_config("prod")
+    config["platform:bootstrapPhase"] = "cloud"
+    # The first phase runs from a laptop, as whoever may create the cloud resources.
+    return offline.run(
+        "prod", config=config, project_dir=ROOT, deployer="arn:aws:iam::123456789012:user/alice"
+    )
+
+
+def test_the_cloud_phase_builds_the_cluster_and_runner_and_nothing_in_the_cluster(
+    cloud_phase, stack_run
+):
+    types = {r.type for r in cloud_phase.registrations.values()}
+    assert not [t for t in types if t.startswith("kubernetes:") or t.endswith(":kubernetes")]
+    for needed in (CLUSTER, NODE_GROUP, ADDON, "aws:codebuild/project:Project"):
+        assert needed in types, needed
+    assert len(cloud_phase.of_type(ADDON)) == 5
+    # The autoscaler's identity exists already, only its release waits for the full deploy.
+    assert [
+        r
+        for r in cloud_phase.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
+        if r.inputs["serviceAccount"] == "cluster-autoscaler"
+    ]
+    # Every resource keeps its name, parent and type in the full deploy that follows.
+    assert set(cloud_phase.registrations) <= set(stack_run("prod").registrations)
+    assert cloud_phase.outputs["deployRunnerLabel"].value == (
+        "codebuild-platform-prod-deploy-${{ github.run_id }}-${{ github.run_attempt }}"
+    )
+    assert set(cloud_phase.outputs) == {
+        "tier", "cloud", "clusterName", "kubernetesVersion", "endpoint", "kubeconfig",
+        "deployRunnerLabel",
+    }  # fmt: skip
+
+
+def test_the_deploy_runner_runs_github_jobs_inside_the_vpc(stack_run):
+    run = stack_run("prod")
+    [project] = run.of_type("aws:codebuild/project:Project")
+    private = [
+        f"{s.name}-id" for s in run.of_type("aws:ec2/subnet:Subnet") if "-private-" in s.name
+    ]
+    assert sorted(project.inputs["vpcConfig"]["subnets"]) == sorted(private)
+    assert project.inputs["source"] == {
+        "type": "GITHUB",
+        "location": "https://github.com/acme/platform.git",
+        "auth": {
+            "type": "CODECONNECTIONS",
+            "resource": "arn:aws:codeconnections:eu-west-1:123456789012:connection/"
+            "3f2a9c4e-7b1d-4e8a-9c0f-5d6e7a8b9c0d",
+        },
+    }
+    assert project.inputs["environment"]["image"] == versions.CODEBUILD_RUNNER_IMAGE
+    role = next(r for r in run.of_type("aws:iam/role:Role") if r.name.endswith("-deploy-runner"))
+    assert project.inputs["serviceRole"] == role.outputs["arn"]
+    trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]
+    assert trust["Principal"] == {"Service": "codebuild.amazonaws.com"}
+    attached = [
+        r.inputs["policyArn"]
+        for r in run.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+        if r.inputs["role"] == "platform-prod-deploy-runner"
+    ]
+    assert attached == ["arn:aws:iam::aws:policy/AdministratorAccess"]
+    [egress] = run.of_type("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")
+    assert egress.inputs["securityGroupId"] in project.inputs["vpcConfig"]["securityGroupIds"]
+    assert run.outputs["deployRunnerLabel"].value.startswith("codebuild-platform-prod-deploy-")
+
+
+def test_a_routed_office_network_gets_an_attachment_and_routes(stack_run):
+    run = stack_run("prod")
+    [attachment] = run.of_type("aws:ec2transitgateway/vpcAttachment:VpcAttachment")
+    assert attachment.inputs["transitGatewayId"] == "tgw-0123456789abcdef0"
+    assert len(attachment.inputs["subnetIds"]) == 3
+    routes = [r for r in run.of_type("aws:ec2/route:Route") if r.inputs.get("transitGatewayId")]
+    assert {r.inputs["destinationCidrBlock"] for r in routes} == {"10.200.0.0/16"}
+    assert len({r.inputs["routeTableId"] for r in routes}) == 3
+    assert all(attachment.urn in r.dependencies for r in routes)
+
+
+@pytest.fixture(scope="module")
+def vpn_run():
+    """A VPN gateway instead of a transit gateway, a GPU pool that scales from zero, and
+    extended support chosen on purpose."""
+    config = cloud(
+        {
+            **EKS,
+            "eks": {
+                **EKS["eks"],
+                "supportType": "EXTENDED",
+                "network": {
+                    "vpcCidr": "10.30.0.0/16",
+                    "privateAccessCidrs": ["10.30.0.0/16", "192.168.0.0/20"],
+                    "vpnGatewayId": "vgw-0123456789abcdef0",
+                },
+            },
+        },
+        "dev",
+        pools=[POOL, {**POOL, "name": "gpu", "instanceTypes": ["g6.xlarge"], "minSize": 0}],
+    )
+    return offline.run("vpn", config=config, project_dir=ROOT)
+
+
+def test_a_vpn_gateway_carries_the_networks_outside_the_vpc(vpn_run):
+    [attachment] = vpn_run.of_type("aws:ec2/vpnGatewayAttachment:VpnGatewayAttachment")
+    assert attachment.inputs["vpnGatewayId"] == "vgw-0123456789abcdef0"
+    routes = [
+        r
+        for r in vpn_run.of_type("aws:ec2/route:Route")
+        if r.inputs.get("gatewayId", "").startswith("vgw-")
+    ]
+    assert {r.inputs["destinationCidrBlock"] for r in routes} == {"192.168.0.0/20"}
+    assert len(routes) == 3
+    assert one(vpn_run, CLUSTER).inputs["upgradePolicy"] == {"supportType": "EXTENDED"}
+
+
+def test_gpu_pools_boot_the_nvidia_image_and_start_empty(vpn_run):
+    gpu = [
+        g for g in vpn_run.of_type(NODE_GROUP) if g.inputs["nodeGroupNamePrefix"].startswith("gpu-")
+    ]
+    assert len(gpu) == 3
+    assert {g.inputs["amiType"] for g in gpu} == {"AL2023_x86_64_NVIDIA"}
+    assert {g.inputs["scalingConfig"]["desiredSize"] for g in gpu} == {0}
+
+
+@pytest.mark.parametrize("tier", ["staging", "prod"])
+def test_private_subnets_reach_s3_through_a_gateway_endpoint(stack_run, tier):
+    run = stack_run(tier)
+    [endpoint] = run.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
+    assert endpoint.inputs["serviceName"] == "com.amazonaws.eu-west-1.s3"
+    assert endpoint.inputs["vpcEndpointType"] == "Gateway"
+    tables = [
+        f"{t.name}-id"
+        for t in run.of_type("aws:ec2/routeTable:RouteTable")
+        if "-private-" in t.name
+    ]
+    assert sorted(endpoint.inputs["routeTableIds"]) == sorted(tables)
+    assert one(run, CLUSTER).inputs["upgradePolicy"] == {"supportType": "STANDARD"}
+
+
+def _verify(deployer: str, admins: list[str], runner_roles: list[str]) -> str:
+    """The deploying identity as the cluster component checks it, against a bare provider."""
+    found = {}
+
+    def program():
+        import pulumi_aws as aws
+
+        provider = aws.Provider("aws", region="eu-west-1")
+        found["identity"] = eks_deployer.verify_deployer(provider, admins, runner_roles)
+        return {}
+
+    offline.run("test", config={}, program=program, project_dir=ROOT, deployer=deployer)
+    return found["identity"]
+
+
+def test_the_deploying_identity_is_the_role_behind_its_session():
+    deployer = "arn:aws:iam::123456789012:role/platform-deployer"
+    assert _verify(deployer, [deployer], []) == deployer
+    # A role listed without the path its ARN has, and the runner's own role.
+    assert (
+        _verify(
+            SSO_ROLE,
+            ["arn:aws:iam::123456789012:role/AWSReservedSSO_PlatformAdmin_0a1b2c3d4e5f6789"],
+            [],
+        )
+        == SSO_ROLE
+    )
+    runner = "arn:aws:iam::123456789012:role/platform-prod-deploy-runner"
+    assert _verify(runner, [deployer], ["platform-prod-deploy-runner"]) == runner
+    with pytest.raises(eks_deployer.ForeignDeployerError):
+        _verify(runner, [deployer], [])
+    with pytest.raises(eks_deployer.ForeignDeployerError):
+        _verify("arn:aws:iam::210987654321:role/platform-deployer", [deployer], [])

@@ -212,7 +212,7 @@ def test_pools_follow_their_config_and_the_autoscaler_owns_the_node_count(tier, 
         scaling = inputs["autoscaling"]
         assert scaling["totalMinNodeCount"] == config["minSize"]
         assert scaling["totalMaxNodeCount"] == config["maxSize"]
-        initial = config.get("desiredSize", max(config["minSize"], 1))
+        initial = config.get("desiredSize", config["minSize"])  # a pool of minimum 0 starts none
         assert inputs["initialNodeCount"] == math.ceil(initial / len(zones))
         assert inputs["initialNodeCount"] * len(zones) <= config["maxSize"]
         assert {"initialNodeCount", "nodeCount"} <= set(pool.ignore_changes)

@@ -49,3 +49,11 @@ MUST_BE_EXPLICIT = {"kubernetes", "aws", "gcp"}
 def test_every_stack_disables_default_providers(stack):
     disabled = set(CHECKED_STACKS[stack].config().get("pulumi:disable-default-providers", []))
     assert disabled == {"*"} or disabled >= MUST_BE_EXPLICIT
+
+
+def test_every_operation_refreshes_state_first():
+    """`options.refresh: always` (pulumi/pulumi sdk/go/common/workspace/project.json: the only
+    value the schema allows) makes every preview, update and destroy refresh first. Node groups
+    ignore their desired size, but a change to their minimum, maximum or labels still sends the
+    whole scaling config from state; refreshed, that is the autoscaler's current size."""
+    assert _project()["options"] == {"refresh": "always"}

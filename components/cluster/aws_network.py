@@ -3,7 +3,10 @@
 A created VPC has, per zone, a private subnet for nodes and pods (the VPC CNI gives pods VPC
 addresses, so these are large) and a small public subnet for internet-facing load balancers
 and the NAT gateways. Private subnets reach the internet through a NAT gateway per zone when
-`nat_per_zone` (a zone outage then cuts no other zone off), else through one shared gateway.
+`nat_per_zone` (a zone outage then cuts no other zone off), else through one shared gateway,
+and S3 through a gateway endpoint (no NAT data processing charge for backups and image
+layers). Networks outside the VPC that must reach it (a VPN, an office) are routed through a
+transit gateway or a virtual private gateway, so replies to them do not leave through NAT.
 """
 
 from __future__ import annotations
@@ -38,9 +41,20 @@ def plan_subnets(vpc_cidr: str, zones: Sequence[str]) -> list[SubnetPlan]:
     return [SubnetPlan(zone, str(slots[i]), str(public[i])) for i, zone in enumerate(zones)]
 
 
+@dataclass(frozen=True)
+class RoutedNetworks:
+    """Networks outside the VPC and the gateway that carries them: exactly one of
+    `transit_gateway_id` and `vpn_gateway_id`."""
+
+    cidrs: tuple[str, ...]
+    transit_gateway_id: str | None = None
+    vpn_gateway_id: str | None = None
+
+
 @dataclass
 class Network:
     vpc_id: pulumi.Output[str]
+    # One per zone, in the order of the zones.
     private_subnet_ids: list[pulumi.Output[str]]
     public_subnet_ids: list[pulumi.Output[str]]
     # The VPC CIDR when the platform created the VPC; None for an existing VPC.
@@ -67,7 +81,9 @@ def create_network(
     cluster_name: str,
     vpc_cidr: str,
     zones: Sequence[str],
+    region: str,
     nat_per_zone: bool,
+    routed: RoutedNetworks | None,
     tags: dict[str, str],
     opts: Callable[..., pulumi.ResourceOptions],
 ) -> Network:
@@ -116,6 +132,7 @@ def create_network(
         )
 
     plans = plan_subnets(vpc_cidr, zones)
+    private_route_tables: list[aws.ec2.RouteTable] = []
     public_subnets: list[aws.ec2.Subnet] = []
     private_subnets: list[aws.ec2.Subnet] = []
     egress: list[pulumi.Resource] = [public_route]
@@ -172,6 +189,29 @@ def create_network(
             )
         )
         private_subnets.append(subnet)
+        private_route_tables.append(route_table)
+
+    # S3 traffic (backups, image layers from ECR) stays off the NAT gateways.
+    aws.ec2.VpcEndpoint(
+        f"{name}-s3",
+        vpc_id=vpc.id,
+        service_name=f"com.amazonaws.{region}.s3",
+        vpc_endpoint_type="Gateway",
+        route_table_ids=[t.id for t in private_route_tables],
+        tags=tagged("s3"),
+        opts=opts(),
+    )
+    if routed is not None:
+        _route_networks(
+            name,
+            routed,
+            vpc_id=vpc.id,
+            zones=[p.zone for p in plans],
+            subnet_ids=[s.id for s in private_subnets],
+            route_tables=private_route_tables,
+            tags=tagged("routed"),
+            opts=opts,
+        )
 
     return Network(
         vpc_id=vpc.id,
@@ -180,3 +220,43 @@ def create_network(
         vpc_cidr=vpc_cidr,
         egress=egress,
     )
+
+
+def _route_networks(
+    name: str,
+    routed: RoutedNetworks,
+    *,
+    vpc_id: pulumi.Output[str],
+    zones: Sequence[str],
+    subnet_ids: Sequence[pulumi.Output[str]],
+    route_tables: Sequence[aws.ec2.RouteTable],
+    tags: dict[str, str],
+    opts: Callable[..., pulumi.ResourceOptions],
+) -> None:
+    """Attach the VPC to the gateway and route every network through it from every private
+    subnet, where the nodes, the control plane's interfaces and the deploy runner live."""
+    if routed.transit_gateway_id:
+        attachment: pulumi.Resource = aws.ec2transitgateway.VpcAttachment(
+            f"{name}-tgw",
+            transit_gateway_id=routed.transit_gateway_id,
+            vpc_id=vpc_id,
+            subnet_ids=list(subnet_ids),
+            dns_support="enable",
+            tags=tags,
+            opts=opts(),
+        )
+        target = {"transit_gateway_id": routed.transit_gateway_id}
+    else:
+        attachment = aws.ec2.VpnGatewayAttachment(
+            f"{name}-vgw", vpc_id=vpc_id, vpn_gateway_id=routed.vpn_gateway_id, opts=opts()
+        )
+        target = {"gateway_id": routed.vpn_gateway_id}
+    for zone, table in zip(zones, route_tables, strict=True):
+        for cidr in routed.cidrs:
+            aws.ec2.Route(
+                f"{name}-private-{zone}-to-{cidr.replace('/', '-')}",
+                route_table_id=table.id,
+                destination_cidr_block=cidr,
+                opts=opts(depends_on=[attachment]),
+                **target,
+            )

@@ -2,13 +2,18 @@
 
 Private API endpoint (public only with an explicit allow-list), Secrets encrypted with a
 customer-managed KMS key, control-plane audit logs with retention, access entries instead of
-aws-auth, managed add-ons in the order nodes need them, node groups through hardened launch
-templates, cluster-autoscaler, and Pod Identity (or IRSA) for workloads.
+aws-auth, managed add-ons in the order nodes need them, a node group per pool and zone through
+hardened launch templates, cluster-autoscaler, and Pod Identity (or IRSA) for workloads.
+
+With `in_cluster` off only cloud resources are built (the first phase of a deployment that
+cannot reach a private endpoint yet); an optional deploy runner inside the VPC then runs the
+full deployment.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import ipaddress
+from typing import Any, Literal
 
 import pulumi
 import pulumi_aws as aws
@@ -21,11 +26,14 @@ from kube_platform.components.cluster import (
     eks_addons,
     eks_autoscaler,
     eks_control_plane,
+    eks_deploy_runner,
+    eks_deployer,
     eks_identity,
     eks_node_groups,
 )
 from kube_platform.components.cluster.base import Cluster, WorkloadIdentity, WorkloadIdentityRequest
 from kube_platform.components.cluster.cloud_access import exec_kubeconfig, storage_class
+from kube_platform.components.cluster.eks_deploy_runner import EksDeployRunnerArgs
 from kube_platform.components.cluster.eks_node_groups import EksNodeGroupArgs
 
 DEFAULT_STORAGE_CLASS = "gp3"
@@ -44,7 +52,9 @@ class EksClusterArgs(BaseModel):
     vpc_cidr: str = Field("10.0.0.0/16", description="CIDR of a created VPC.")
     service_cidr: str = Field("172.20.0.0/16", description="Kubernetes Service CIDR.")
     vpc_id: str | None = Field(None, description="Existing VPC id; no VPC is created.")
-    private_subnet_ids: tuple[str, ...] = Field((), description="Existing private subnets.")
+    private_subnet_ids: tuple[str, ...] = Field(
+        (), description="Existing private subnets, one per zone in the order of `zones`."
+    )
     public_subnet_ids: tuple[str, ...] = Field((), description="Existing public subnets.")
     nat_per_zone: bool = Field(True, description="A NAT gateway per zone instead of one.")
     public_access_cidrs: tuple[str, ...] = Field(
@@ -52,13 +62,33 @@ class EksClusterArgs(BaseModel):
     )
     private_access_cidrs: tuple[str, ...] | None = Field(
         None,
-        description="CIDRs allowed on the private endpoint (443). None: the created VPC's CIDR.",
+        description="CIDRs allowed on the private endpoint (443). None: the created VPC's CIDR. "
+        "Those outside a created VPC are routed through the transit or VPN gateway.",
+    )
+    transit_gateway_id: str | None = Field(
+        None, description="Transit gateway that carries the networks outside a created VPC."
+    )
+    vpn_gateway_id: str | None = Field(
+        None, description="Virtual private gateway that carries them instead."
     )
     admin_principals: tuple[str, ...] = Field(
-        (), description="IAM principal ARNs with cluster admin (access entries)."
+        (),
+        description="IAM principal ARNs with cluster admin (access entries). The creator of "
+        "the cluster gets none implicitly.",
     )
-    bootstrap_creator_admin: bool = Field(
-        False, description="Whether the creating identity keeps implicit cluster admin."
+    support_type: Literal["STANDARD", "EXTENDED"] = Field(
+        "STANDARD",
+        description="At the end of standard support: upgrade (STANDARD) or stay on extended "
+        "support at an extra charge (EXTENDED).",
+    )
+    deploy_runner: EksDeployRunnerArgs | None = Field(
+        None, description="A CodeBuild-hosted GitHub Actions runner in the private subnets."
+    )
+    in_cluster: bool = Field(
+        True,
+        description="Install what runs in the cluster (StorageClasses, cluster-autoscaler) "
+        "through the Kubernetes API; off, only cloud resources are built and the cluster has "
+        "no Kubernetes provider.",
     )
     log_retention_days: int = Field(90, description="Control-plane log retention in days.")
     kms_deletion_window_days: int = Field(
@@ -80,9 +110,35 @@ class EksClusterArgs(BaseModel):
 
     @model_validator(mode="after")
     def _network_source(self) -> EksClusterArgs:
-        if self.vpc_id and len(self.private_subnet_ids) < 2:
-            raise ValueError("an existing VPC needs at least two private subnet ids")
+        if self.vpc_id and len(self.private_subnet_ids) != len(self.zones):
+            raise ValueError("an existing VPC needs one private subnet id per zone")
+        if self.vpc_id and (self.transit_gateway_id or self.vpn_gateway_id):
+            raise ValueError("routes to other networks are set up only in a created VPC")
+        if self.transit_gateway_id and self.vpn_gateway_id:
+            raise ValueError("set transit_gateway_id or vpn_gateway_id, not both")
+        if self.routed_cidrs and not (self.transit_gateway_id or self.vpn_gateway_id):
+            raise ValueError(
+                f"private access CIDRs {list(self.routed_cidrs)} lie outside the VPC and "
+                "nothing routes them there; give a transit or VPN gateway"
+            )
+        for group in self.node_groups:
+            if group.max_size < len(self.zones):
+                raise ValueError(
+                    f"pool {group.name} gets a node group in each of the {len(self.zones)} "
+                    f"zones, and each needs room for a node: max_size must be at least "
+                    f"{len(self.zones)}"
+                )
         return self
+
+    @property
+    def routed_cidrs(self) -> tuple[str, ...]:
+        """Private access CIDRs outside a created VPC, which need a route into it."""
+        if self.vpc_id or not self.private_access_cidrs:
+            return ()
+        vpc = ipaddress.IPv4Network(self.vpc_cidr)
+        return tuple(
+            c for c in self.private_access_cidrs if not ipaddress.IPv4Network(c).subnet_of(vpc)
+        )
 
 
 class EksCluster(Cluster):
@@ -113,6 +169,14 @@ class EksCluster(Cluster):
 
         def opts_(**kwargs: Any) -> pulumi.ResourceOptions:
             return self.cloud_opts(self, **kwargs)
+
+        if args.in_cluster:
+            # Before anything exists: whoever deploys must be able to reach the API later.
+            eks_deployer.verify_deployer(
+                self.cloud_provider,
+                args.admin_principals,
+                [eks_deploy_runner.role_name(args.cluster_name)] if args.deploy_runner else [],
+            )
 
         network = self._network(name, args, opts_)
         self.vpc_id = network.vpc_id
@@ -148,20 +212,23 @@ class EksCluster(Cluster):
         addon_versions = versions.eks_addons(args.kubernetes_version)
         early = eks_addons.before_nodes(name, addon_versions, eks.name, opts_)
         role, role_policies = eks_node_groups.node_role(name, args.cluster_name, args.region, opts_)
+        zone_subnets = list(zip(args.zones, network.private_subnet_ids, strict=True))
         node_groups = [
-            eks_node_groups.create_node_group(
+            group
+            for pool in args.node_groups
+            for group in eks_node_groups.create_node_groups(
                 name,
-                group,
+                pool,
                 cluster_name=args.cluster_name,
                 eks_cluster_name=eks.name,
                 kubernetes_version=args.kubernetes_version,
                 node_role_arn=role.arn,
-                subnet_ids=network.private_subnet_ids,
+                zone_subnets=zone_subnets,
+                region=args.region,
                 tags=args.tags,
                 depends_on=[*early, *role_policies, *network.egress],
                 opts=opts_,
             )
-            for group in args.node_groups
         ]
         late = eks_addons.after_nodes(
             name,
@@ -174,35 +241,50 @@ class EksCluster(Cluster):
             opts=opts_,
         )
         self.node_groups = node_groups
-        self.workload_dependencies = [
-            *node_groups,
-            *early,
-            *late.addons,
-            *control.admin_access,
-        ]
+        admin_access = list(control.admin_access)
+        self.deploy_runner_label: str | None = None
+        if args.deploy_runner is not None:
+            runner = eks_deploy_runner.create_deploy_runner(
+                name,
+                args.deploy_runner,
+                cluster_name=args.cluster_name,
+                eks_cluster_name=eks.name,
+                region=args.region,
+                vpc_id=network.vpc_id,
+                subnet_ids=network.private_subnet_ids,
+                cluster_security_group_id=eks.vpc_config.cluster_security_group_id,
+                log_retention_days=args.log_retention_days,
+                tags=args.tags,
+                opts=opts_,
+            )
+            admin_access.append(runner.admin_access)
+            self.deploy_runner_label = runner.runs_on
+        self.workload_dependencies = [*node_groups, *early, *late.addons, *admin_access]
 
         self.kubeconfig = pulumi.Output.secret(
             pulumi.Output.all(eks.name, eks.endpoint, eks.certificate_authority.data).apply(
                 lambda a: aws_kubeconfig(a[0], a[1], a[2], args.region)
             )
         )
-        self.provider = k8s.Provider(
-            f"{name}-k8s",
-            kubeconfig=self.kubeconfig,
-            enable_server_side_apply=True,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-
-        self._storage_classes(name)
         self.database_storage_class = DATABASE_STORAGE_CLASS
-        eks_autoscaler.install_autoscaler(
-            self,
-            name,
-            args.cluster_name,
-            args.region,
-            args.autoscaler_replicas,
-            args.kubernetes_version,
-        )
+        autoscaler = eks_autoscaler.autoscaler_identity(self, args.cluster_name)
+        if args.in_cluster:
+            self.provider = k8s.Provider(
+                f"{name}-k8s",
+                kubeconfig=self.kubeconfig,
+                enable_server_side_apply=True,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            self._storage_classes(name)
+            eks_autoscaler.install_autoscaler(
+                self,
+                name,
+                autoscaler,
+                args.cluster_name,
+                args.region,
+                args.autoscaler_replicas,
+                args.kubernetes_version,
+            )
 
         self.register_outputs(
             {
@@ -213,6 +295,7 @@ class EksCluster(Cluster):
                 "vpcId": self.vpc_id,
                 "oidcIssuer": self.oidc_issuer,
                 "oidcProviderArn": self.oidc_provider_arn,
+                "deployRunnerLabel": self.deploy_runner_label,
             }
         )
 
@@ -222,12 +305,21 @@ class EksCluster(Cluster):
             return aws_network.existing_network(
                 args.vpc_id, args.private_subnet_ids, args.public_subnet_ids
             )
+        routed = (
+            aws_network.RoutedNetworks(
+                args.routed_cidrs, args.transit_gateway_id, args.vpn_gateway_id
+            )
+            if args.routed_cidrs
+            else None
+        )
         return aws_network.create_network(
             name,
             cluster_name=args.cluster_name,
             vpc_cidr=args.vpc_cidr,
             zones=args.zones,
+            region=args.region,
             nat_per_zone=args.nat_per_zone,
+            routed=routed,
             tags=args.tags,
             opts=opts_,
         )

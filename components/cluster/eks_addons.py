@@ -1,8 +1,12 @@
 """EKS managed add-ons, in the order nodes need them.
 
-`vpc-cni` (pod networking) and `eks-pod-identity-agent` (workload credentials) must exist before
-any node joins, or the first pods start without networking or credentials. CoreDNS, kube-proxy
-and the EBS CSI driver run as pods on nodes and come after the node groups.
+With `bootstrap_self_managed_addons` off, nothing but these add-ons puts pod networking or
+kube-proxy on a node. The VPC CNI's `aws-node` reaches the API server through the `kubernetes`
+Service's ClusterIP, which works only once kube-proxy has written its rules on the node; without
+both a node never turns Ready and the node group fails its health check. So `vpc-cni`,
+`kube-proxy` and `eks-pod-identity-agent` (workload credentials) come before any node: they are
+DaemonSets, which an add-on reports ACTIVE with no node at all. CoreDNS and the EBS CSI
+controller are Deployments that need nodes to turn ACTIVE, so they come after the node groups.
 """
 
 from __future__ import annotations
@@ -17,8 +21,8 @@ import pulumi_aws as aws
 from kube_platform.components.cluster import eks_identity
 
 EBS_CSI_SERVICE_ACCOUNT = "ebs-csi-controller-sa"
-BEFORE_NODES = ("vpc-cni", "eks-pod-identity-agent")
-AFTER_NODES = ("coredns", "kube-proxy", "aws-ebs-csi-driver")
+BEFORE_NODES = ("vpc-cni", "kube-proxy", "eks-pod-identity-agent")
+AFTER_NODES = ("coredns", "aws-ebs-csi-driver")
 
 # Add-on settings the platform sets (each add-on's own configuration schema).
 _CONFIGURATION = {
@@ -91,9 +95,9 @@ def after_nodes(
         policy_arn=eks_identity.managed_policy(region, "service-role/AmazonEBSCSIDriverPolicy"),
         opts=opts(),
     )
-    after = opts(depends_on=list(node_groups))
-    coredns = _addon(name, "coredns", versions["coredns"], cluster_name, after)
-    kube_proxy = _addon(name, "kube-proxy", versions["kube-proxy"], cluster_name, after)
+    coredns = _addon(
+        name, "coredns", versions["coredns"], cluster_name, opts(depends_on=list(node_groups))
+    )
     ebs_csi = _addon(
         name,
         "aws-ebs-csi-driver",
@@ -106,4 +110,4 @@ def after_nodes(
             )
         ],
     )
-    return AfterNodes(addons=[coredns, kube_proxy, ebs_csi], ebs_csi=ebs_csi)
+    return AfterNodes(addons=[coredns, ebs_csi], ebs_csi=ebs_csi)

@@ -14,7 +14,11 @@ from typing import Any
 import pulumi
 
 from kube_platform.components import versions
-from kube_platform.components.cluster.base import Cluster, WorkloadIdentityRequest
+from kube_platform.components.cluster.base import (
+    Cluster,
+    WorkloadIdentity,
+    WorkloadIdentityRequest,
+)
 from kube_platform.components.kubernetes.helm import helm_release
 
 NAMESPACE = "kube-system"
@@ -78,7 +82,7 @@ def autoscaler_values(
         "rbac": {"serviceAccount": {"create": True, "name": SERVICE_ACCOUNT}},
         "replicaCount": replicas,
         "customArgs": [
-            # Spread scale-ups over the per-zone groups of a pool.
+            # Spread scale-ups over the per-zone node groups of a pool.
             "--balance-similar-node-groups=true",
             "--expander=least-waste",
         ],
@@ -100,15 +104,10 @@ def autoscaler_values(
     }
 
 
-def install_autoscaler(
-    cluster: Cluster,
-    name: str,
-    cluster_name: str,
-    region: str,
-    replicas: int,
-    kubernetes_version: str,
-) -> pulumi.Resource:
-    identity = cluster.bind_workload_identity(
+def autoscaler_identity(cluster: Cluster, cluster_name: str) -> WorkloadIdentity:
+    """The autoscaler's cloud identity: an IAM role bound to its service account (cloud APIs
+    only, so it exists before anything talks to the Kubernetes API)."""
+    return cluster.bind_workload_identity(
         WorkloadIdentityRequest(
             name="cluster-autoscaler",
             namespace=NAMESPACE,
@@ -117,6 +116,17 @@ def install_autoscaler(
         ),
         cluster,
     )
+
+
+def install_autoscaler(
+    cluster: Cluster,
+    name: str,
+    identity: WorkloadIdentity,
+    cluster_name: str,
+    region: str,
+    replicas: int,
+    kubernetes_version: str,
+) -> pulumi.Resource:
     return helm_release(
         cluster,
         f"{name}-cluster-autoscaler",

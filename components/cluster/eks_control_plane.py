@@ -99,13 +99,24 @@ def create_control_plane(
         enabled_cluster_log_types=LOG_TYPES,
         access_config=aws.eks.ClusterAccessConfigArgs(
             authentication_mode="API",
-            bootstrap_cluster_creator_admin_permissions=args.bootstrap_creator_admin,
+            # Never: EKS would create an access entry for the creating identity, and the
+            # access entry of the same principal in `admin_principals` then fails with 409.
+            bootstrap_cluster_creator_admin_permissions=False,
         ),
         # The platform installs vpc-cni, kube-proxy and CoreDNS as managed add-ons itself.
         bootstrap_self_managed_addons=False,
+        # Without it EKS defaults to EXTENDED: a version past standard support stays, at an
+        # extra charge per cluster hour.
+        upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type=args.support_type),
         deletion_protection=args.protect,
         tags=args.tags,
-        opts=opts(protect=args.protect, depends_on=[log_group, role_policy]),
+        opts=opts(
+            protect=args.protect,
+            depends_on=[log_group, role_policy],
+            # The flag only acts at creation and changing it replaces the cluster: a cluster
+            # created with creator admin keeps its creator's access entry instead.
+            ignore_changes=["accessConfig.bootstrapClusterCreatorAdminPermissions"],
+        ),
     )
 
     # The private endpoint answers only inside the VPC; these networks may reach it.
@@ -122,28 +133,39 @@ def create_control_plane(
             opts=opts(),
         )
 
-    admin_access: list[pulumi.Resource] = []
-    for principal in args.admin_principals:
-        slug = _principal_slug(principal)
-        entry = aws.eks.AccessEntry(
-            f"{name}-admin-{slug}",
-            cluster_name=cluster.name,
-            principal_arn=principal,
-            type="STANDARD",
-            opts=opts(),
-        )
-        admin_access.append(
-            aws.eks.AccessPolicyAssociation(
-                f"{name}-admin-{slug}",
-                cluster_name=cluster.name,
-                principal_arn=entry.principal_arn,
-                policy_arn=f"arn:{eks_identity.partition(args.region)}:eks::aws:"
-                f"cluster-access-policy/{ADMIN_POLICY}",
-                access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
-                opts=opts(),
-            )
-        )
+    admin_access = [
+        grant_admin(name, _principal_slug(p), cluster.name, p, args.region, opts)
+        for p in args.admin_principals
+    ]
     return ControlPlane(cluster=cluster, key=key, admin_access=admin_access)
+
+
+def grant_admin(
+    name: str,
+    slug: str,
+    cluster_name: pulumi.Input[str],
+    principal_arn: pulumi.Input[str],
+    region: str,
+    opts: Callable[..., pulumi.ResourceOptions],
+) -> pulumi.Resource:
+    """An access entry with cluster admin for `principal_arn`; returns the policy association,
+    which exists only once the entry does."""
+    entry = aws.eks.AccessEntry(
+        f"{name}-admin-{slug}",
+        cluster_name=cluster_name,
+        principal_arn=principal_arn,
+        type="STANDARD",
+        opts=opts(),
+    )
+    return aws.eks.AccessPolicyAssociation(
+        f"{name}-admin-{slug}",
+        cluster_name=cluster_name,
+        principal_arn=entry.principal_arn,
+        policy_arn=f"arn:{eks_identity.partition(region)}:eks::aws:"
+        f"cluster-access-policy/{ADMIN_POLICY}",
+        access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
+        opts=opts(),
+    )
 
 
 def _principal_slug(arn: str) -> str:

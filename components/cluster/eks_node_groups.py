@@ -1,4 +1,10 @@
-"""EKS managed node groups, each through its own launch template.
+"""EKS managed node groups: one per pool and zone, each pool through its own launch template.
+
+A pool gets a node group in every zone, not one group across the zones: cluster-autoscaler
+cannot choose the zone an Auto Scaling group launches into, so a pod pinned to a zone by its
+volume (a Postgres instance on EBS) could stay Pending behind a multi-zone group. Per-zone
+groups of a pool are alike but for their zone, and `--balance-similar-node-groups` spreads
+scale-ups across them. A pool's sizes are totals, split across its zones.
 
 The launch template carries what the node group API cannot: IMDSv2 with a hop limit of 1 (pods
 cannot reach the node's instance credentials), an encrypted gp3 root volume, and no SSH key.
@@ -36,12 +42,19 @@ class EksNodeGroupArgs(BaseModel):
 
     name: str = Field(description="Node group name, unique in the cluster.")
     instance_types: tuple[str, ...] = Field(
-        min_length=1, description="EC2 instance types, all of one architecture."
+        min_length=1, description="EC2 instance types, all of one architecture and accelerator."
+    )
+    ami_type: str | None = Field(
+        None,
+        description="AL2023 AMI type; None picks it from the instance types (standard, NVIDIA "
+        "or Neuron; x86_64 or arm64).",
     )
     spot: bool = Field(False, description="Spot capacity instead of on-demand.")
-    min_size: int = Field(1, ge=0, description="Fewest nodes the autoscaler keeps.")
-    max_size: int = Field(3, ge=1, description="Most nodes the autoscaler adds.")
-    initial_size: int = Field(1, ge=0, description="Nodes at creation; then the autoscaler's.")
+    min_size: int = Field(1, ge=0, description="Fewest nodes the autoscaler keeps (all zones).")
+    max_size: int = Field(3, ge=1, description="Most nodes the autoscaler adds (all zones).")
+    initial_size: int = Field(
+        1, ge=0, description="Nodes at creation (all zones); then the autoscaler's."
+    )
     disk_size_gb: int = Field(50, ge=20, description="Encrypted gp3 root volume size in GiB.")
     labels: dict[str, str] = Field({}, description="Kubernetes node labels.")
     taints: tuple[tuple[str, str, str], ...] = Field(
@@ -53,7 +66,18 @@ class EksNodeGroupArgs(BaseModel):
     def _bounds(self) -> EksNodeGroupArgs:
         if not self.min_size <= self.initial_size <= self.max_size:
             raise ValueError("initial_size must lie within min_size..max_size")
+        if self.ami_type is not None and self.ami_type not in aws_instances.AMI_ARCHITECTURES:
+            raise ValueError(f"ami_type must be one of {sorted(aws_instances.AMI_ARCHITECTURES)}")
+        problem = aws_instances.image_problem(self.instance_types, self.ami_type)
+        if problem is not None:
+            raise ValueError(problem)
         return self
+
+
+def zone_share(total: int, zones: int, index: int) -> int:
+    """The part of `total` nodes that zone number `index` of `zones` gets: an even split, the
+    first zones taking the remainder. Shares keep min <= desired <= max in every zone."""
+    return total // zones + (1 if index < total % zones else 0)
 
 
 def node_role(
@@ -77,7 +101,7 @@ def node_role(
     return role, attachments
 
 
-def create_node_group(
+def create_node_groups(
     name: str,
     spec: EksNodeGroupArgs,
     *,
@@ -85,15 +109,72 @@ def create_node_group(
     eks_cluster_name: pulumi.Input[str],
     kubernetes_version: str,
     node_role_arn: pulumi.Input[str],
-    subnet_ids: Sequence[pulumi.Input[str]],
+    zone_subnets: Sequence[tuple[str, pulumi.Input[str]]],
+    region: str,
     tags: dict[str, str],
     depends_on: Sequence[pulumi.Resource],
     opts: Callable[..., pulumi.ResourceOptions],
-) -> aws.eks.NodeGroup:
-    resource = f"{name}-{spec.name}"
+) -> list[aws.eks.NodeGroup]:
+    """The pool's launch template and one node group per (zone, private subnet)."""
+    template = _launch_template(name, spec, cluster_name, tags, opts)
+    zones = len(zone_subnets)
+    return [
+        aws.eks.NodeGroup(
+            f"{name}-{spec.name}-{zone}",
+            cluster_name=eks_cluster_name,
+            # A prefix, not a fixed name: a change that forces a new group (instance types,
+            # capacity type) creates the replacement before deleting the old one.
+            node_group_name_prefix=f"{spec.name}-{zone.removeprefix(region) or zone}-",
+            version=kubernetes_version,
+            node_role_arn=node_role_arn,
+            subnet_ids=[subnet_id],
+            ami_type=aws_instances.ami_type(spec.instance_types, spec.ami_type),
+            capacity_type="SPOT" if spec.spot else "ON_DEMAND",
+            instance_types=list(spec.instance_types),
+            launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
+                id=template.id, version=template.latest_version.apply(str)
+            ),
+            scaling_config=aws.eks.NodeGroupScalingConfigArgs(
+                desired_size=zone_share(spec.initial_size, zones, i),
+                min_size=zone_share(spec.min_size, zones, i),
+                max_size=zone_share(spec.max_size, zones, i),
+            ),
+            update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=spec.max_unavailable),
+            node_repair_config=aws.eks.NodeGroupNodeRepairConfigArgs(enabled=True),
+            labels=spec.labels or None,
+            taints=[
+                aws.eks.NodeGroupTaintArgs(key=k, value=v or None, effect=TAINT_EFFECTS[e])
+                for k, v, e in spec.taints
+            ]
+            or None,
+            # EKS tags the groups' Auto Scaling groups for cluster-autoscaler discovery as well.
+            tags={
+                **tags,
+                "k8s.io/cluster-autoscaler/enabled": "true",
+                f"k8s.io/cluster-autoscaler/{cluster_name}": "owned",
+            },
+            opts=opts(
+                depends_on=list(depends_on),
+                # The autoscaler owns the desired size after creation. Pulumi still sends the
+                # whole scaling config on other changes, with the desired size from state, so
+                # the project refreshes state before every update (Pulumi.yaml).
+                ignore_changes=["scalingConfig.desiredSize"],
+            ),
+        )
+        for i, (zone, subnet_id) in enumerate(zone_subnets)
+    ]
+
+
+def _launch_template(
+    name: str,
+    spec: EksNodeGroupArgs,
+    cluster_name: str,
+    tags: dict[str, str],
+    opts: Callable[..., pulumi.ResourceOptions],
+) -> aws.ec2.LaunchTemplate:
     node_tags = {**tags, "Name": f"{cluster_name}-{spec.name}"}
-    template = aws.ec2.LaunchTemplate(
-        resource,
+    return aws.ec2.LaunchTemplate(
+        f"{name}-{spec.name}",
         name=f"{cluster_name}-{spec.name}",
         description=f"Nodes of pool {spec.name} in EKS cluster {cluster_name}",
         metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
@@ -119,41 +200,4 @@ def create_node_group(
         update_default_version=True,
         tags=tags,
         opts=opts(),
-    )
-    return aws.eks.NodeGroup(
-        resource,
-        cluster_name=eks_cluster_name,
-        # A prefix, not a fixed name: a change that forces a new group (instance types,
-        # capacity type) creates the replacement before deleting the old one.
-        node_group_name_prefix=f"{spec.name}-",
-        version=kubernetes_version,
-        node_role_arn=node_role_arn,
-        subnet_ids=list(subnet_ids),
-        ami_type=aws_instances.ami_type(spec.instance_types),
-        capacity_type="SPOT" if spec.spot else "ON_DEMAND",
-        instance_types=list(spec.instance_types),
-        launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
-            id=template.id, version=template.latest_version.apply(str)
-        ),
-        scaling_config=aws.eks.NodeGroupScalingConfigArgs(
-            desired_size=spec.initial_size, min_size=spec.min_size, max_size=spec.max_size
-        ),
-        update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable=spec.max_unavailable),
-        node_repair_config=aws.eks.NodeGroupNodeRepairConfigArgs(enabled=True),
-        labels=spec.labels or None,
-        taints=[
-            aws.eks.NodeGroupTaintArgs(key=k, value=v or None, effect=TAINT_EFFECTS[e])
-            for k, v, e in spec.taints
-        ]
-        or None,
-        # EKS tags the groups' Auto Scaling groups for cluster-autoscaler discovery as well.
-        tags={
-            **tags,
-            "k8s.io/cluster-autoscaler/enabled": "true",
-            f"k8s.io/cluster-autoscaler/{cluster_name}": "owned",
-        },
-        opts=opts(
-            depends_on=list(depends_on),
-            ignore_changes=["scalingConfig.desiredSize"],
-        ),
     )

@@ -12,7 +12,7 @@ from pydantic import Field, field_validator, model_validator
 from kube_platform.components import versions
 from kube_platform.components.cluster import aws_instances
 from kube_platform.stacks.config.base import ConfigModel, Tier
-from kube_platform.stacks.types import Cidr, KubernetesVersion, Name, SecretValue
+from kube_platform.stacks.types import Cidr, KubernetesVersion, Name, SecretValue, matching
 
 if TYPE_CHECKING:
     from kube_platform.stacks.config.stack import StackConfig
@@ -83,6 +83,35 @@ _LOG_RETENTION_DAYS = (
 )  # fmt: skip
 
 
+_TransitGatewayId = matching(
+    re.compile(r"^tgw-[0-9a-f]{8,17}$"),
+    "is not a transit gateway id; use the id shown by `aws ec2 describe-transit-gateways`, "
+    "such as 'tgw-0123456789abcdef0'",
+)
+_VpnGatewayId = matching(
+    re.compile(r"^vgw-[0-9a-f]{8,17}$"),
+    "is not a virtual private gateway id; use the id shown by `aws ec2 describe-vpn-gateways`, "
+    "such as 'vgw-0123456789abcdef0'",
+)
+_ConnectionArn = matching(
+    re.compile(
+        r"^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:"
+        r"connection/[\w-]+$"
+    ),
+    "is not a CodeConnections connection ARN; copy the ARN of an available GitHub connection "
+    "from `aws codeconnections list-connections`",
+)
+_GitHubRepository = matching(
+    re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$"),
+    "is not a GitHub repository; write it as '<owner>/<name>', such as 'acme/platform'",
+)
+_PolicyArn = matching(
+    re.compile(r"^arn:aws[a-z-]*:iam::(aws|\d{12}):policy/.+$"),
+    "is not an IAM managed policy ARN; use one such as "
+    "'arn:aws:iam::aws:policy/AdministratorAccess' or one of your account's policies",
+)
+
+
 class EksNetworkConfig(ConfigModel):
     """The VPC: created (give `vpcCidr`) or existing (give `vpcId` and subnet ids)."""
 
@@ -94,8 +123,8 @@ class EksNetworkConfig(ConfigModel):
     vpc_id: str | None = Field(None, description="Existing VPC id; skips creating a VPC.")
     private_subnet_ids: list[str] = Field(
         [],
-        description="Existing private subnet ids (one per zone) for nodes and the control "
-        "plane. Tag them `kubernetes.io/role/internal-elb: 1`.",
+        description="Existing private subnet ids for nodes and the control plane, one per zone "
+        "in the order of `zones`. Tag them `kubernetes.io/role/internal-elb: 1`.",
     )
     public_subnet_ids: list[str] = Field(
         [],
@@ -104,9 +133,21 @@ class EksNetworkConfig(ConfigModel):
     )
     private_access_cidrs: list[Cidr] = Field(
         [],
-        description="Networks (VPN, tailnet subnet router, CI runners; inside or routed to the "
-        "VPC) allowed to reach the private API endpoint on port 443. Default: the VPC CIDR "
-        "of a created VPC; none for an existing VPC.",
+        description="Networks (VPN, office, CI runners; inside or routed to the VPC) allowed "
+        "to reach the private API endpoint on port 443. Default: the VPC CIDR of a created "
+        "VPC; none for an existing VPC. In a created VPC, networks outside it are routed "
+        "through `transitGatewayId` or `vpnGatewayId`.",
+    )
+    transit_gateway_id: _TransitGatewayId | None = Field(
+        None,
+        description="Transit gateway (`tgw-...`) that carries the `privateAccessCidrs` outside "
+        "a created VPC: the VPC is attached to it and its private subnets route those "
+        "networks through it.",
+    )
+    vpn_gateway_id: _VpnGatewayId | None = Field(
+        None,
+        description="Virtual private gateway (`vgw-...`) that carries them instead: attached "
+        "to the created VPC, with routes for those networks in its private subnets.",
     )
 
     @field_validator("vpc_cidr")
@@ -128,7 +169,45 @@ class EksNetworkConfig(ConfigModel):
             )
         if not self.vpc_id and (self.private_subnet_ids or self.public_subnet_ids):
             raise ValueError("subnet ids are set without vpcId; set vpcId too")
+        if self.vpc_id and (self.transit_gateway_id or self.vpn_gateway_id):
+            raise ValueError(
+                "transitGatewayId and vpnGatewayId route networks into a VPC the platform "
+                "creates; route them into an existing VPC where it is managed, and remove them"
+            )
+        if self.transit_gateway_id and self.vpn_gateway_id:
+            raise ValueError("transitGatewayId and vpnGatewayId are both set; keep one of them")
         return self
+
+    def routed_cidrs(self) -> list[tuple[int, ipaddress.IPv4Network]]:
+        """(index, CIDR) of the `privateAccessCidrs` outside a created VPC."""
+        if self.vpc_id:
+            return []
+        return [
+            (i, cidr)
+            for i, cidr in enumerate(self.private_access_cidrs)
+            if not cidr.subnet_of(self.vpc_cidr)
+        ]
+
+
+class EksDeployRunnerConfig(ConfigModel):
+    """A GitHub Actions runner inside the VPC (a CodeBuild project in the private subnets), so
+    the full deployment reaches a private API endpoint (docs/aws.md)."""
+
+    connection_arn: _ConnectionArn = Field(
+        description="ARN of a CodeConnections connection to GitHub, created and approved once "
+        "in the console (its status must be AVAILABLE)."
+    )
+    repository: _GitHubRepository = Field(
+        description="GitHub repository `<owner>/<name>` whose workflow jobs the runner takes."
+    )
+    policy_arns: list[_PolicyArn] = Field(
+        min_length=1,
+        description="IAM managed policies of the runner's role: what `pulumi up` may do in the "
+        "account (it creates VPCs, IAM roles, KMS keys, EKS clusters, buckets).",
+    )
+    compute_type: Literal[
+        "BUILD_GENERAL1_SMALL", "BUILD_GENERAL1_MEDIUM", "BUILD_GENERAL1_LARGE"
+    ] = Field("BUILD_GENERAL1_MEDIUM", description="CodeBuild compute type of a job.")
 
 
 class EksConfig(ConfigModel):
@@ -141,7 +220,21 @@ class EksConfig(ConfigModel):
         "private only. Not allowed in prod; never `0.0.0.0/0`.",
     )
     admin_principals: list[str] = Field(
-        [], description="IAM role/user ARNs granted cluster admin through access entries."
+        [],
+        description="IAM role/user ARNs granted cluster admin through access entries; "
+        "required. The cluster's creator gets no implicit admin, so list the identity that "
+        "runs `pulumi up` (the role, not its assumed-role session) and the operators.",
+    )
+    support_type: Literal["STANDARD", "EXTENDED"] = Field(
+        "STANDARD",
+        description="What EKS does when `kubernetesVersion` leaves standard support: "
+        "`STANDARD` upgrades the cluster to the next version; `EXTENDED` keeps it on extended "
+        "support, charged per cluster hour (the EKS API's default).",
+    )
+    deploy_runner: EksDeployRunnerConfig | None = Field(
+        None,
+        description="A GitHub Actions runner in the VPC that runs deployments of a private "
+        "cluster (docs/aws.md).",
     )
     log_retention_days: int = Field(
         90,
@@ -323,14 +416,34 @@ class NodePoolConfig(ConfigModel):
     )
     instance_types: list[str] = Field(
         min_length=1,
-        description="Instance (EKS) or machine (GKE, exactly one) types, e.g. `m7i.large`.",
+        description="Instance (EKS) or machine (GKE, exactly one) types, e.g. `m7i.large`. On "
+        "EKS all of one architecture and accelerator (NVIDIA, Neuron or none).",
+    )
+    ami_type: (
+        Literal[
+            "AL2023_x86_64_STANDARD",
+            "AL2023_ARM_64_STANDARD",
+            "AL2023_x86_64_NVIDIA",
+            "AL2023_ARM_64_NVIDIA",
+            "AL2023_x86_64_NEURON",
+        ]
+        | None
+    ) = Field(
+        None,
+        description="EKS node image. Default: from the instance types (NVIDIA GPU types get "
+        "the NVIDIA image, Inferentia and Trainium the Neuron image, Graviton the arm64 one).",
     )
     capacity: Literal["on-demand", "spot"] = Field("on-demand", description="Capacity type.")
-    min_size: int = Field(1, ge=0, description="Minimum node count.")
-    max_size: int = Field(3, ge=1, description="Maximum node count.")
+    min_size: int = Field(
+        1, ge=0, description="Minimum node count, across all zones. 0 lets a pool scale to zero."
+    )
+    max_size: int = Field(
+        3, ge=1, description="Maximum node count, across all zones (on EKS at least one per zone)."
+    )
     desired_size: int | None = Field(
         None,
-        description="Node count at creation; afterwards the autoscaler owns it. Default: min.",
+        description="Node count at creation; afterwards the autoscaler owns it. Default: "
+        "`minSize`.",
     )
     disk_size_gb: int = Field(50, ge=20, description="Root volume size in GiB.")
     labels: dict[str, str] = Field({}, description="Kubernetes node labels.")
@@ -363,7 +476,9 @@ class NodePoolConfig(ConfigModel):
 
     @property
     def initial_size(self) -> int:
-        return self.desired_size if self.desired_size is not None else max(self.min_size, 1)
+        """Nodes at creation: `desiredSize`, else `minSize` (so a pool of minimum 0 starts
+        none)."""
+        return self.desired_size if self.desired_size is not None else self.min_size
 
 
 # --- cross-key checks ----------------------------------------------------------------------
@@ -377,6 +492,15 @@ def problems(cfg: StackConfig) -> list[tuple[str, str]]:
 def _cluster_problems(cfg: StackConfig) -> list[tuple[str, str]]:
     found: list[tuple[str, str]] = []
     cluster = cfg.cluster
+    if cfg.bootstrap_phase == "cloud" and cluster.kind != "eks":
+        found.append(
+            (
+                "bootstrapPhase",
+                "the cloud phase builds an EKS cluster and its deploy runner before anything "
+                f"runs in it; a cluster of kind '{cluster.kind}' needs no such phase, so remove "
+                "platform:bootstrapPhase",
+            )
+        )
     if cluster.kind == "existing" and cfg.node_pools:
         found.append(
             (
@@ -387,6 +511,16 @@ def _cluster_problems(cfg: StackConfig) -> list[tuple[str, str]]:
         )
     if cluster.kind != "existing" and not cfg.node_pools:
         found.append(("nodePools", f"a {cluster.kind} cluster needs at least one node pool"))
+    if cluster.kind != "eks":
+        found.extend(
+            (
+                f"nodePools[{i}].amiType",
+                f"amiType picks an EKS node image, but the cluster is a {cluster.kind} one; "
+                "remove it",
+            )
+            for i, pool in enumerate(cfg.node_pools)
+            if pool.ami_type is not None
+        )
     names = [p.name for p in cfg.node_pools]
     for dup in sorted({n for n in names if names.count(n) > 1}):
         found.append(("nodePools", f"node pool name '{dup}' is used more than once"))
@@ -410,25 +544,114 @@ def _eks_problems(cfg: StackConfig) -> list[tuple[str, str]]:
                 "pick one of those",
             )
         )
-    if not cfg.eks_creator_admin and not eks.admin_principals:
+    if not eks.admin_principals:
         found.append(
             (
                 "cluster.eks.adminPrincipals",
-                f"a {cfg.tier.value} cluster gives its creator no implicit admin, so "
-                "nobody (not even `pulumi up`) could reach the API; list the IAM role ARNs "
-                "of the deployer and the operators",
+                "an EKS cluster gives its creator no implicit admin, so nobody (not even "
+                "`pulumi up`) could reach the API; list the IAM role ARNs of the deployer and "
+                "the operators",
+            )
+        )
+    found.extend(_eks_pool_problems(cfg, eks))
+    found.extend(_first_deploy_problems(cfg, eks))
+    return found
+
+
+def _eks_pool_problems(cfg: StackConfig, eks: EksConfig) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    zones = len(eks.zones)
+    net = eks.network
+    if net.vpc_id and len(net.private_subnet_ids) != zones:
+        found.append(
+            (
+                "cluster.eks.network.privateSubnetIds",
+                f"{len(net.private_subnet_ids)} subnets are listed for {zones} zones; node "
+                "pools get a node group per zone, so list exactly one private subnet per zone, "
+                "in the order of cluster.eks.zones",
             )
         )
     for i, pool in enumerate(cfg.node_pools):
-        arches = aws_instances.architectures(pool.instance_types)
-        if len(arches) > 1:
+        problem = aws_instances.image_problem(pool.instance_types, pool.ami_type)
+        if problem is not None:
+            found.append((f"nodePools[{i}].instanceTypes", problem))
+        if pool.max_size < zones:
             found.append(
                 (
-                    f"nodePools[{i}].instanceTypes",
-                    f"{pool.instance_types} mix {' and '.join(sorted(arches))} instance "
-                    "types, which need different node images; put them in separate pools",
+                    f"nodePools[{i}].maxSize",
+                    f"EKS runs a node group per zone for each pool, and each needs room for a "
+                    f"node; raise maxSize to at least {zones} (the number of zones)",
                 )
             )
+    if cfg.node_pools and not any(p.initial_size for p in cfg.node_pools):
+        found.append(
+            (
+                "nodePools",
+                "no pool starts a node (every minSize is 0 and no desiredSize is set), so "
+                "cluster-autoscaler and CoreDNS have nowhere to run and nothing would ever add "
+                "the first node; give one pool minSize 1 or more",
+            )
+        )
+    return found
+
+
+def _first_deploy_problems(cfg: StackConfig, eks: EksConfig) -> list[tuple[str, str]]:
+    """Where `pulumi up` can reach the API from. A private endpoint answers only inside the
+    VPC and networks routed into it; a VPC this stack creates has nobody inside it at first.
+    The Tailscale proxy runs in the cluster, so it cannot carry the deploy that installs it."""
+    found: list[tuple[str, str]] = []
+    net = eks.network
+    gateway = net.transit_gateway_id or net.vpn_gateway_id
+    routed = net.routed_cidrs()
+    found.extend(
+        (
+            f"cluster.eks.network.privateAccessCidrs[{i}]",
+            f"{cidr} lies outside the VPC ({net.vpc_cidr}) and nothing routes it there, so "
+            "replies to it would leave through the NAT gateway; set "
+            "cluster.eks.network.transitGatewayId or vpnGatewayId to the gateway that "
+            "carries it, or remove it",
+        )
+        for i, cidr in routed
+        if not gateway
+    )
+    if gateway and not routed:
+        found.append(
+            (
+                "cluster.eks.network",
+                "a transit or VPN gateway is set but no privateAccessCidrs entry lies outside "
+                "the VPC, so nothing is routed through it; list the networks it carries in "
+                "privateAccessCidrs, or remove the gateway",
+            )
+        )
+    reachable_from = [
+        eks.public_access_cidrs,
+        routed if gateway else [],
+        eks.deploy_runner,
+        net.vpc_id and net.private_access_cidrs,
+    ]
+    if not any(reachable_from):
+        tailscale = (
+            " The Tailscale proxy does not count: it runs inside the cluster, so it cannot "
+            "carry the deploy that installs it."
+            if cfg.access.tailscale.enabled
+            else ""
+        )
+        inside = (
+            "the existing VPC admits no network (privateAccessCidrs is empty)"
+            if net.vpc_id
+            else "the VPC this stack creates has nothing inside it"
+        )
+        public = "" if cfg.tier is Tier.prod else ", or (outside prod) publicAccessCidrs"
+        found.append(
+            (
+                "cluster.eks",
+                f"the API endpoint is private and {inside}, so no `pulumi up` could reach it "
+                "to install what runs in the cluster. Add deployRunner (a runner inside the "
+                "VPC; deploy once with platform:bootstrapPhase cloud, then from the runner), "
+                "route your network in with network.privateAccessCidrs and "
+                f"network.transitGatewayId or vpnGatewayId{public}.{tailscale}",
+            )
+        )
     return found
 
 

@@ -34,6 +34,14 @@ class StackConfig(ConfigModel):
         description="Run platform services with replicas spread across zones. Default: on "
         "in prod only.",
     )
+    bootstrap_phase: Literal["cloud", "full"] = Field(
+        "full",
+        description="`cloud` builds only what needs cloud APIs (the network, the EKS cluster "
+        "with its node groups, add-ons, access entries and identities, and the deploy runner) "
+        "and nothing that talks to the Kubernetes API: the first deployment of a private EKS "
+        "cluster from outside its network. `full` builds everything. Never go back to `cloud` "
+        "once a full deployment ran: it would remove everything inside the cluster.",
+    )
     cluster: ClusterConfig = Field(description="The Kubernetes cluster.")
     node_pools: list[NodePoolConfig] = Field([], description="Node pools (EKS and GKE only).")
     ingress: IngressConfig = Field(IngressConfig(), description="Ingress settings.")
@@ -71,12 +79,6 @@ class StackConfig(ConfigModel):
             *secrets_problems(self),
             *access_problems(self),
         ]
-
-    @property
-    def eks_creator_admin(self) -> bool:
-        """Whether the identity that creates an EKS cluster keeps implicit admin: not in prod,
-        where only the access entries of `adminPrincipals` grant access."""
-        return self.tier is not Tier.prod
 
     def postgres_instances(self, db: DatabaseConfig) -> int:
         return db.instances if db.instances is not None else self.defaults.postgres_instances

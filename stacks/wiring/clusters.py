@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pulumi
 
 from kube_platform.components.cluster import Cluster, ExistingCluster, ExistingClusterArgs
 from kube_platform.components.cluster.eks import EksCluster, EksClusterArgs, EksNodeGroupArgs
+from kube_platform.components.cluster.eks_deploy_runner import EksDeployRunnerArgs
+from kube_platform.components.cluster.eks_deployer import ForeignDeployerError
 from kube_platform.components.cluster.gke import GkeCluster, GkeClusterArgs
 from kube_platform.components.cluster.gke_network import GkeNetworkArgs
 from kube_platform.components.cluster.gke_node_pools import GkeNodePoolArgs, GkeTaint
@@ -19,10 +23,18 @@ def make_cluster(cfg: StackConfig, stack: str) -> Cluster:
     if kind == "existing":
         return _existing(cfg, name)
     if kind == "eks":
-        return _eks(cfg, name)
+        return _eks(cfg, name, stack)
     if kind == "gke":
         return _gke(cfg, name)
     raise ConfigurationError(f"platform:cluster.kind '{kind}' is not supported")
+
+
+def outputs(cluster: Cluster) -> dict[str, Any]:
+    """Stack outputs of a cluster beyond the common contract."""
+    if isinstance(cluster, EksCluster) and cluster.deploy_runner_label is not None:
+        # The `runs-on` label of workflow jobs that deploy from inside the VPC.
+        return {"deployRunnerLabel": cluster.deploy_runner_label}
+    return {}
 
 
 def _existing(cfg: StackConfig, name: str) -> Cluster:
@@ -50,39 +62,66 @@ def _protect(cfg: StackConfig) -> bool:
     return cfg.cluster.protect if cfg.cluster.protect is not None else cfg.protect_stateful
 
 
-def _eks(cfg: StackConfig, name: str) -> Cluster:
+def _eks(cfg: StackConfig, name: str, stack: str) -> Cluster:
+    try:
+        return EksCluster(name, _eks_args(cfg, name))
+    except ForeignDeployerError as exc:
+        listed = (
+            "neither in this list nor the deploy runner's role"
+            if cfg.cluster.eks.deploy_runner
+            else "not in this list"
+        )
+        raise ConfigurationError(
+            f"Pulumi.{stack}.yaml: platform:cluster.eks.adminPrincipals: this `pulumi up` runs "
+            f"as {exc.identity}, which is {listed}; the cluster grants its creator no implicit "
+            "admin, so the deployment could not reach the Kubernetes API. Run it as one of the "
+            f"listed principals (an assumed role counts as its role), or add {exc.identity} "
+            "to the list"
+        ) from None
+
+
+def _eks_args(cfg: StackConfig, name: str) -> EksClusterArgs:
     eks = cfg.cluster.eks
     assert eks is not None  # the config model guarantees the section for kind eks
     net = eks.network
-    return EksCluster(
-        name,
-        EksClusterArgs(
-            cluster_name=name,
-            region=eks.region,
-            zones=tuple(eks.zones),
-            kubernetes_version=cfg.cluster.kubernetes_version,
-            vpc_cidr=str(net.vpc_cidr),
-            service_cidr=str(net.service_cidr),
-            vpc_id=net.vpc_id,
-            private_subnet_ids=tuple(net.private_subnet_ids),
-            public_subnet_ids=tuple(net.public_subnet_ids),
-            # A zone outage must not cut the other zones off the internet where HA matters.
-            nat_per_zone=cfg.ha,
-            public_access_cidrs=tuple(str(c) for c in eks.public_access_cidrs),
-            private_access_cidrs=(
-                tuple(str(c) for c in net.private_access_cidrs)
-                if net.private_access_cidrs
-                else None
-            ),
-            admin_principals=tuple(eks.admin_principals),
-            bootstrap_creator_admin=cfg.eks_creator_admin,
-            log_retention_days=eks.log_retention_days,
-            kms_deletion_window_days=7 if cfg.tier is Tier.dev else 30,
-            protect=_protect(cfg),
-            node_groups=tuple(_eks_node_group(p) for p in cfg.node_pools),
-            autoscaler_replicas=2 if cfg.ha else 1,
-            tags={"platform.io/cluster": name, "platform.io/tier": cfg.tier.value},
+    runner = eks.deploy_runner
+    return EksClusterArgs(
+        cluster_name=name,
+        region=eks.region,
+        zones=tuple(eks.zones),
+        kubernetes_version=cfg.cluster.kubernetes_version,
+        vpc_cidr=str(net.vpc_cidr),
+        service_cidr=str(net.service_cidr),
+        vpc_id=net.vpc_id,
+        private_subnet_ids=tuple(net.private_subnet_ids),
+        public_subnet_ids=tuple(net.public_subnet_ids),
+        # A zone outage must not cut the other zones off the internet where HA matters.
+        nat_per_zone=cfg.ha,
+        public_access_cidrs=tuple(str(c) for c in eks.public_access_cidrs),
+        private_access_cidrs=(
+            tuple(str(c) for c in net.private_access_cidrs) if net.private_access_cidrs else None
         ),
+        transit_gateway_id=net.transit_gateway_id,
+        vpn_gateway_id=net.vpn_gateway_id,
+        admin_principals=tuple(eks.admin_principals),
+        support_type=eks.support_type,
+        deploy_runner=(
+            EksDeployRunnerArgs(
+                connection_arn=runner.connection_arn,
+                repository=runner.repository,
+                policy_arns=tuple(runner.policy_arns),
+                compute_type=runner.compute_type,
+            )
+            if runner is not None
+            else None
+        ),
+        in_cluster=cfg.bootstrap_phase == "full",
+        log_retention_days=eks.log_retention_days,
+        kms_deletion_window_days=7 if cfg.tier is Tier.dev else 30,
+        protect=_protect(cfg),
+        node_groups=tuple(_eks_node_group(p) for p in cfg.node_pools),
+        autoscaler_replicas=2 if cfg.ha else 1,
+        tags={"platform.io/cluster": name, "platform.io/tier": cfg.tier.value},
     )
 
 
@@ -90,6 +129,7 @@ def _eks_node_group(pool: NodePoolConfig) -> EksNodeGroupArgs:
     return EksNodeGroupArgs(
         name=pool.name,
         instance_types=tuple(pool.instance_types),
+        ami_type=pool.ami_type,
         spot=pool.capacity == "spot",
         min_size=pool.min_size,
         max_size=pool.max_size,
