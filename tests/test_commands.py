@@ -28,13 +28,14 @@ SETUP_ANCHOR = "README.md#before-the-first-pulumi-command"
 PASSPHRASE_EXPORT = "export PULUMI_CONFIG_PASSPHRASE_FILE=$PWD/.pulumi-state/passphrase"
 
 # Flags of the pulumi commands the docs use, as the CLI defines them (pulumi/pulumi
-# pkg/cmd/pulumi/config/config.go newConfigSetCmd, stack/stack_output.go, stack/stack_new.go
+# pkg/cmd/pulumi/config/config.go newConfigSetCmd and newConfigRmCmd, stack/stack_output.go, stack/stack_new.go
 # (`init` is its alias), stack/stack_select.go, stack/stack.go, state/state_delete.go,
 # operations/up.go, preview.go, destroy.go).
 STACK_FLAGS = {"--stack", "-s"}
 FLAGS: dict[str, set[str]] = {
     "config set": {"--path", "--secret", "--plaintext", "--type", "--raw", "--config-file"},
     "config get": {"--path", "--json", "-j", "--open", "--config-file"},
+    "config rm": {"--path", "--config-file"},
     "stack output": {"--json", "-j", "--shell", "--show-secrets"},
     "stack init": {"--secrets-provider", "--copy-config-from", "--no-select", "--teams"},
     "stack select": {"--create", "-c", "--secrets-provider"},

@@ -71,17 +71,20 @@ def _change(old, new, name, type_=None):
 
 def test_a_changed_field_shows_its_old_and_new_value(prod_plan):
     old, new = prod_plan, copy.deepcopy(prod_plan)
-    _edit(new, "platform-prod-general", NODE_GROUP)["inputs"]["scalingConfig"]["maxSize"] = 14
-    assert _change(old, new, "platform-prod-general").action == "update"
+    group = "platform-prod-general-eu-west-1a"
+    before = _edit(old, group, NODE_GROUP)["inputs"]["scalingConfig"]["maxSize"]
+    _edit(new, group, NODE_GROUP)["inputs"]["scalingConfig"]["maxSize"] = before + 2
+    assert _change(old, new, group).action == "update"
     text = plan.render_diff(plan.diff(old, new))
-    assert "scalingConfig.maxSize: 12 → 14" in text
+    assert f"scalingConfig.maxSize: {before} → {before + 2}" in text
     assert "1 to update" in text.splitlines()[0]
 
 
 def test_fields_the_resource_ignores_are_not_changes(prod_plan):
     """ignoreChanges (scalingConfig.desiredSize on node groups) hides a change from Pulumi."""
     old, new = prod_plan, copy.deepcopy(prod_plan)
-    _edit(new, "platform-prod-general", NODE_GROUP)["inputs"]["scalingConfig"]["desiredSize"] = 9
+    group = "platform-prod-general-eu-west-1a"
+    _edit(new, group, NODE_GROUP)["inputs"]["scalingConfig"]["desiredSize"] = 9
     assert plan.diff(old, new).changes == []
 
 
@@ -97,7 +100,7 @@ def test_fields_the_resource_ignores_are_not_changes(prod_plan):
         ),
         ("platform-prod-eks", None, lambda i: i.pop("encryptionConfig"), "encryptionConfig"),
         (
-            "platform-prod-system",
+            "platform-prod-system-eu-west-1a",
             NODE_GROUP,
             lambda i: i.update(amiType="BOTTLEROCKET_x86_64"),
             "amiType",
@@ -133,7 +136,7 @@ def test_a_rename_replaces_the_resource_and_its_protected_state_comes_first(prod
     cluster = _edit(new, "app-db", POSTGRES)
     cluster["name"] = "app-db-2"
     cluster["urn"] = cluster["urn"].replace("::app-db", "::app-db-2")
-    _edit(new, "platform-prod-general", NODE_GROUP)["inputs"]["scalingConfig"]["maxSize"] = 14
+    _edit(new, "platform-prod-general-eu-west-1a", NODE_GROUP)["inputs"]["scalingConfig"]["maxSize"] = 14
     result = plan.diff(old, new)
     renamed = _change(old, new, "app-db-2")
     assert (renamed.action, renamed.protected, renamed.blocked) == ("replace", True, True)
@@ -142,7 +145,7 @@ def test_a_rename_replaces_the_resource_and_its_protected_state_comes_first(prod
     text = plan.render_diff(result)
     assert text.splitlines()[0].startswith("Stack 'prod' (update mode): 1 to replace (1 protected)")
     assert "`pulumi up` stops at them" in text
-    assert text.index("app-db-2") < text.index("platform-prod-general")
+    assert text.index("app-db-2") < text.index("platform-prod-general-eu-west-1a")
 
 
 def test_only_what_is_deployed_protected_blocks_a_replacement(prod_plan):
