@@ -12,6 +12,7 @@ import jsonschema
 import kubernetes_validate
 import yaml
 
+from kube_platform.components.kubernetes.helm import merge_values
 from kube_platform.stacks.offline import COMPUTED, Registration
 from tests.conftest import SCHEMAS
 
@@ -34,6 +35,13 @@ CHART_SCHEMAS = {
     "tailscale-operator": "tailscale-operator/chart",
     "karpenter": "karpenter/chart",
     "cluster-autoscaler": "cluster-autoscaler/chart",
+    "flux-operator": "flux/chart-flux-operator",
+    "argo-cd": "argo-cd/chart",
+}
+# Chart values that pass any key through to a config file (the chart documents them as free
+# maps but ships defaults in them): chart name -> value paths.
+FREE_FORM_VALUES = {
+    "argo-cd": ("values.configs.cm", "values.configs.params"),
 }
 
 SECRET_MARKERS = ("[secret]", "mock-password-", "BEGIN PRIVATE KEY")
@@ -164,8 +172,12 @@ def object_findings(r: Registration, k8s_version: str) -> list[str]:
     return crd_findings(r)
 
 
+def chart_name(r: Registration) -> str:
+    return str(r.inputs.get("chart", "")).rstrip("/").rsplit("/", 1)[-1]
+
+
 def chart_folder(r: Registration) -> Path:
-    chart = str(r.inputs.get("chart", "")).rstrip("/").rsplit("/", 1)[-1]
+    chart = chart_name(r)
     return SCHEMAS / CHART_SCHEMAS.get(chart, f"<no schema folder for chart {chart}>")
 
 
@@ -178,16 +190,19 @@ def helm_values_findings(r: Registration) -> list[str]:
     findings = []
     schema_path = folder / "values.schema.json"
     schema = json.loads(schema_path.read_text()) if schema_path.is_file() else {}
+    defaults = yaml.safe_load((folder / "values.yaml").read_text()) or {}
     if schema:
+        # Helm validates the chart's defaults merged with the release's values.
         validator = jsonschema.validators.validator_for(schema)(schema)
         findings += [
             f"{r.name}: values.{'.'.join(str(p) for p in e.absolute_path)}: {e.message}"
-            for e in validator.iter_errors(values)
+            for e in validator.iter_errors(merge_values(defaults, values))
         ]
-    defaults = yaml.safe_load((folder / "values.yaml").read_text()) or {}
+    free = FREE_FORM_VALUES.get(chart_name(r), ())
     findings += [
         f"{r.name}: unknown chart value {path}"
         for path in _unknown_keys(values, defaults, _resolved(schema, schema), root=schema)
+        if not any(path.startswith(f"{prefix}.") for prefix in free)
     ]
     return findings
 
