@@ -16,6 +16,12 @@ from kube_platform.components.kubernetes.helm import merge_values
 from kube_platform.stacks.offline import COMPUTED, Registration
 from tests.conftest import SCHEMAS
 
+# kubernetes-validate reads and parses its schema files (the shared definitions are megabytes
+# of JSON) on every call; they never change during a run, so parse each file once.
+kubernetes_validate.utils.schema_contents = functools.cache(
+    kubernetes_validate.utils.schema_contents
+)
+
 # Resource types that are not Kubernetes objects themselves.
 NON_OBJECT_TYPES = {
     "kubernetes:helm.sh/v3:Release",
@@ -134,11 +140,16 @@ def crd_findings(r: Registration) -> list[str]:
     # The API server, not the CRD schema, validates metadata; some CRDs still list it as
     # required (CloudNativePG, Barman Cloud), so stand in an empty object.
     body.update(apiVersion=r.inputs["apiVersion"], kind=kind, metadata={})
-    validator = jsonschema.Draft7Validator(_structural(schema))
+    validator = _crd_validator(group, version, kind)
     return [
         f"{r.type} {r.name}: {'.'.join(str(p) for p in e.absolute_path)}: {e.message}"
         for e in validator.iter_errors(body)
     ]
+
+
+@functools.cache
+def _crd_validator(group: str, version: str, kind: str) -> jsonschema.Draft7Validator:
+    return jsonschema.Draft7Validator(_structural(crd_schemas()[(group, version, kind)]))
 
 
 def _structural(schema: Any) -> Any:
@@ -188,9 +199,7 @@ def helm_values_findings(r: Registration) -> list[str]:
         return [f"{r.name}: {folder.name}"]
     values = _without_computed(r.inputs.get("values") or {})
     findings = []
-    schema_path = folder / "values.schema.json"
-    schema = json.loads(schema_path.read_text()) if schema_path.is_file() else {}
-    defaults = yaml.safe_load((folder / "values.yaml").read_text()) or {}
+    schema, defaults = _chart(folder)
     if schema:
         # Helm validates the chart's defaults merged with the release's values.
         validator = jsonschema.validators.validator_for(schema)(schema)
@@ -205,6 +214,15 @@ def helm_values_findings(r: Registration) -> list[str]:
         if not any(path.startswith(f"{prefix}.") for prefix in free)
     ]
     return findings
+
+
+@functools.cache
+def _chart(folder: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A chart's values schema (empty without one) and default values, read once."""
+    schema_path = folder / "values.schema.json"
+    schema = json.loads(schema_path.read_text()) if schema_path.is_file() else {}
+    defaults = yaml.load((folder / "values.yaml").read_text(), Loader=_yaml_loader()) or {}
+    return schema, defaults
 
 
 def _unknown_keys(

@@ -13,7 +13,8 @@ import pytest
 import yaml
 
 from kube_platform.components import versions
-from kube_platform.components.gitops.argocd import GATEWAY_ROUTES_LABEL
+from kube_platform.components.gitops import ArgoCdArgs, RepositoryCredentials, SecretSource
+from kube_platform.components.gitops.argocd import GATEWAY_ROUTES_LABEL, argocd_values
 from kube_platform.components.gitops.facts import (
     CONFIG_MAP,
     DATABASE_FACTS,
@@ -22,12 +23,22 @@ from kube_platform.components.gitops.facts import (
     LABEL_FACTS,
     database_fact,
 )
-from kube_platform.components.gitops.flux import IMAGE_AUTOMATION_COMPONENTS
+from kube_platform.components.gitops.flux import (
+    IMAGE_AUTOMATION_COMPONENTS,
+    FluxSource,
+    source_ref_patch,
+    sync_spec,
+)
+from kube_platform.stacks import offline
+from kube_platform.stacks.config import StackConfig
 from tests import conformance
 from tests.conftest import ROOT, stack_config
 
 INSTANCE = "kubernetes:fluxcd.controlplane.io/v1:FluxInstance"
 RELEASE = "kubernetes:helm.sh/v3:Release"
+REPO = "https://github.com/example-org/platform-fleet.git"
+OCI = "oci://ghcr.io/example-org/platform-fleet"
+SSH_REPO = "ssh://git@github.com/example-org/platform-fleet.git"
 GITHUB_HOST_KEY = (
     "github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl"
 )
@@ -113,12 +124,23 @@ def test_instance_follows_the_cloud_the_tier_and_the_need(
     )
 
 
-def test_multitenant_lockdown_is_available(run_config):
+@pytest.fixture(scope="module")
+def dev_variant():
+    """The dev fixture with the multi-tenant lockdown and a token from secret config."""
     config = stack_config("dev")
     config["platform:gitops"]["flux"] = {"multitenant": True}
-    run = run_config(config)
-    assert instance(run).inputs["spec"]["cluster"]["multitenant"] is True
-    assert release(run, "flux-operator").inputs["values"]["multitenancy"] == {"enabled": True}
+    config["platform:gitops"]["repository"]["credentials"] = {
+        "kind": "token",
+        "username": "flux",
+        "token": {"secure": "v1:token"},
+    }
+    return offline.run("dev", config=config, project_dir=ROOT)
+
+
+def test_multitenant_lockdown_is_available(dev_variant):
+    assert instance(dev_variant).inputs["spec"]["cluster"]["multitenant"] is True
+    values = release(dev_variant, "flux-operator").inputs["values"]
+    assert values["multitenancy"] == {"enabled": True}
 
 
 # --- the sync ------------------------------------------------------------------------------
@@ -198,50 +220,42 @@ def test_the_instance_waits_for_what_its_first_sync_needs(stack_run):
 
 
 @pytest.mark.parametrize(
-    ("ref", "patch"),
+    ("url", "kind", "ref", "sync_ref", "patch"),
     [
-        ({"semver": ">=1.0.0"}, {"semver": ">=1.0.0"}),
-        ({"commit": "0" * 40}, {"commit": "0" * 40}),
+        (REPO, "branch", "main", "refs/heads/main", None),
+        (REPO, "tag", "v1.4.0", "refs/tags/v1.4.0", None),
+        (REPO, "semver", ">=1.0.0", "HEAD", {"semver": ">=1.0.0"}),
+        (REPO, "commit", "0" * 40, "HEAD", {"commit": "0" * 40}),
+        (OCI, "tag", "v1.4.0", "v1.4.0", None),
+        (OCI, "digest", "sha256:" + "a" * 64, "latest", {"digest": "sha256:" + "a" * 64}),
     ],
 )
-def test_refs_a_sync_cannot_name_are_patched_into_the_source(run_config, ref, patch):
-    config = stack_config("dev")
-    config["platform:gitops"]["repository"]["ref"] = ref
-    operations = patch_of(run_config(config), "GitRepository")
-    assert operations == [{"op": "replace", "path": "/spec/ref", "value": patch}]
-
-
-def test_a_tag_is_a_ref_name(run_config):
-    config = stack_config("dev")
-    config["platform:gitops"]["repository"]["ref"] = {"tag": "v1.4.0"}
-    run = run_config(config)
-    assert instance(run).inputs["spec"]["sync"]["ref"] == "refs/tags/v1.4.0"
-    assert patch_of(run, "GitRepository") is None
+def test_refs_a_sync_cannot_name_are_patched_into_the_source(url, kind, ref, sync_ref, patch):
+    source = FluxSource(url=url, ref_kind=kind, ref=ref, path="clusters/dev")
+    assert sync_spec(source)["ref"] == sync_ref
+    found = source_ref_patch(source)
+    if patch is None:
+        assert found is None
+    else:
+        operations = yaml.safe_load(found["patch"])
+        assert operations == [{"op": "replace", "path": "/spec/ref", "value": patch}]
+        assert found["target"] == {"kind": sync_spec(source)["kind"]}
 
 
 # --- credentials ----------------------------------------------------------------------------
 
 
-def test_credentials_from_secret_config_stay_secret(run_config):
-    config = stack_config("dev")
-    config["platform:gitops"]["repository"]["credentials"] = {
-        "kind": "token",
-        "username": "flux",
-        "token": {"secure": "v1:token"},
-    }
-    run = run_config(config)
+def test_credentials_from_secret_config_stay_secret(dev_variant):
     [secret] = [
         r
-        for r in run.of_type("kubernetes:core/v1:Secret")
+        for r in dev_variant.of_type("kubernetes:core/v1:Secret")
         if r.inputs["metadata"]["name"] == "flux-system"
     ]
     assert secret.inputs["stringData"]["password"] == "[secret]"
     assert secret.inputs["stringData"]["username"] == "flux"
     assert "stringData" in secret.secret_inputs
-    findings = [
-        f for r in run.registrations.values() for f in conformance.plaintext_secret_findings(r)
-    ]
-    assert findings == []
+    registrations = dev_variant.registrations.values()
+    assert [f for r in registrations for f in conformance.plaintext_secret_findings(r)] == []
 
 
 def test_a_deploy_key_from_the_secret_manager_becomes_the_pull_secret(stack_run):
@@ -482,21 +496,31 @@ def test_argocd_ui_is_served_only_through_the_gateway_over_https(stack_run):
     assert GATEWAY_ROUTES_LABEL.items() <= namespace.inputs["metadata"]["labels"].items()
 
 
-def test_argocd_without_expose_has_no_route(run_config):
+@pytest.fixture(scope="module")
+def argocd_variant():
+    """The Argo CD fixture with no UI route, no local admin and GitHub App credentials."""
     config = stack_config("argocd")
-    del config["platform:gitops"]["argocd"]
-    run = run_config(config)
-    assert argocd_routes(run) == []
-    assert "server.insecure" not in release(run, "argo-cd").inputs["values"]["configs"]["params"]
+    config["platform:gitops"]["argocd"] = {"admin": "disabled"}
+    config["platform:gitops"]["repository"]["credentials"] = {
+        "kind": "githubApp",
+        "appId": 1,
+        "installationId": 2,
+        "privateKey": {"secure": "v1:key"},
+    }
+    return offline.run("argocd", config=config, project_dir=ROOT)
 
 
-def test_argocd_admin_password_is_random_and_never_in_state(stack_run, run_config):
+def test_argocd_without_expose_has_no_route(argocd_variant):
+    assert argocd_routes(argocd_variant) == []
+    params = release(argocd_variant, "argo-cd").inputs["values"]["configs"]["params"]
+    assert "server.insecure" not in params
+
+
+def test_argocd_admin_password_is_random_and_never_in_state(stack_run, argocd_variant):
     values = release(stack_run("argocd"), "argo-cd").inputs["values"]
     assert values["configs"]["cm"]["admin.enabled"] is True
     assert "secret" not in values["configs"]  # Argo CD generates argocd-initial-admin-secret
-    config = stack_config("argocd")
-    config["platform:gitops"]["argocd"]["admin"] = "disabled"
-    disabled = release(run_config(config), "argo-cd").inputs["values"]
+    disabled = release(argocd_variant, "argo-cd").inputs["values"]
     assert disabled["configs"]["cm"]["admin.enabled"] is False
 
 
@@ -511,15 +535,8 @@ def test_argocd_is_highly_available_in_prod(run_config):
         assert values[component]["pdb"]["enabled"] is True
 
 
-def test_argocd_repository_credentials_are_a_labelled_secret(run_config):
-    config = stack_config("argocd")
-    config["platform:gitops"]["repository"]["credentials"] = {
-        "kind": "githubApp",
-        "appId": 1,
-        "installationId": 2,
-        "privateKey": {"secure": "v1:key"},
-    }
-    run = run_config(config)
+def test_argocd_repository_credentials_are_a_labelled_secret(argocd_variant):
+    run = argocd_variant
     [secret] = [
         r
         for r in run.of_type("kubernetes:core/v1:Secret")
@@ -533,12 +550,25 @@ def test_argocd_repository_credentials_are_a_labelled_secret(run_config):
     assert secret.urn in release(run, "argo-cd").dependencies
 
 
-def test_argocd_on_a_cloud_has_no_sops_key(run_config):
-    config = stack_config("staging")
-    config["platform:gitops"] = {
-        "engine": "argocd",
-        "repository": {"url": "https://github.com/example-org/platform-fleet.git"},
-    }
-    run = run_config(config)
-    assert [r.name for r in run.of_type("aws:kms/key:Key") if r.name.endswith("-sops")] == []
-    assert "sopsConfig" not in run.outputs
+def test_argocd_trusts_the_configured_ssh_host_keys():
+    credentials = RepositoryCredentials(
+        kind="ssh-key", secret=SecretSource(value="key"), known_hosts=GITHUB_HOST_KEY + "\n"
+    )
+    args = ArgoCdArgs(repository_url=SSH_REPO, path="clusters/x", credentials=credentials)
+    assert argocd_values(args)["configs"]["ssh"] == {"extraHosts": GITHUB_HOST_KEY + "\n"}
+
+
+def test_argocd_on_a_cloud_has_no_sops_key():
+    config = StackConfig.model_validate(
+        {
+            "tier": "staging",
+            "cluster": {
+                "kind": "eks",
+                "eks": {"region": "eu-west-1", "zones": ["eu-west-1a", "eu-west-1b"]},
+            },
+            "gitops": {"engine": "argocd", "repository": {"url": "https://github.com/o/r.git"}},
+        }
+    )
+    assert config.sops_enabled() is False
+    flux = config.model_copy(update={"gitops": None})
+    assert flux.sops_enabled() is True

@@ -181,6 +181,10 @@ def argocd_values(args: ArgoCdArgs) -> dict[str, Any]:
         # No SSO is configured by the platform; Dex is enabled with one through extra values.
         "dex": {"enabled": False},
     }
+    credentials = args.credentials
+    if credentials is not None and credentials.known_hosts:
+        # Argo CD checks SSH host keys against argocd-ssh-known-hosts-cm.
+        values["configs"]["ssh"] = {"extraHosts": credentials.known_hosts}
     if args.route is not None:
         values["global"] = {"domain": args.route.hostname}
         cm["url"] = f"https://{args.route.hostname}"

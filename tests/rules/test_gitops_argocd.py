@@ -99,10 +99,12 @@ def test_argocd_admin_password_is_never_in_helm_values(every_stack):
 
 
 def _mutated(run: Run, type_: str, change) -> Run:
-    registrations = copy.deepcopy(run.registrations)
-    for registration in registrations.values():
+    """`run` with `change` applied to copies of its registrations of `type_`."""
+    registrations = dict(run.registrations)
+    for urn, registration in registrations.items():
         if registration.type == type_:
-            change(registration)
+            registrations[urn] = copy.deepcopy(registration)
+            change(registrations[urn])
     return Run(run.stack, run.preview, registrations, run.outputs, run.unknown_invokes)
 
 

@@ -162,10 +162,12 @@ def test_facts_exist_before_the_first_sync(every_stack):
 
 
 def _mutated(run: Run, type_: str, change) -> Run:
-    registrations = copy.deepcopy(run.registrations)
-    for registration in registrations.values():
+    """`run` with `change` applied to copies of its registrations of `type_`."""
+    registrations = dict(run.registrations)
+    for urn, registration in registrations.items():
         if registration.type == type_:
-            change(registration)
+            registrations[urn] = copy.deepcopy(registration)
+            change(registrations[urn])
     return Run(run.stack, run.preview, registrations, run.outputs, run.unknown_invokes)
 
 
