@@ -58,6 +58,15 @@ TAILSCALE_OPERATOR = Chart("tailscale-operator", "1.102.3", "https://pkgs.tailsc
 CLUSTER_AUTOSCALER = Chart(
     "cluster-autoscaler", "9.59.0", "https://kubernetes.github.io/autoscaler"
 )
+# The Flux operator chart is published with the operator's own version; the FluxInstance pins
+# the Flux release itself (one the operator embeds: operator 0.58.1 embeds up to Flux 2.9.4).
+FLUX_OPERATOR = Chart(
+    "flux-operator", "0.58.1", "oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator"
+)
+FLUX = "2.9.4"
+FLUX_REGISTRY = "ghcr.io/fluxcd"
+# Chart argo-cd 10.1.1 installs Argo CD v3.4.4 and its CRDs.
+ARGO_CD = Chart("argo-cd", "10.1.1", "https://argoproj.github.io/argo-helm")
 
 # CRDs of charts that keep them in crds/, which Helm installs once and never upgrades: the
 # platform applies them itself from the chart's tagged source, so they follow the chart.

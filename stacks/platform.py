@@ -14,7 +14,7 @@ import pulumi
 from kube_platform.components.cluster import Cluster
 from kube_platform.components.kubernetes.namespace import platform_namespace
 from kube_platform.stacks.config import StackConfig
-from kube_platform.stacks.wiring import access, clusters, databases, secrets, traffic
+from kube_platform.stacks.wiring import access, clusters, databases, gitops, secrets, traffic
 
 PLATFORM_NAMESPACE = "platform-system"
 
@@ -47,4 +47,8 @@ def build(cfg: StackConfig, stack: str) -> dict[str, Any]:
     platform_secrets = secrets.build(cfg, cluster, stack)
     outputs |= platform_secrets.outputs
     outputs |= access.build(cfg, cluster, stack, secret_store=platform_secrets.store)
+    # Last: the GitOps engine takes over from here, told the facts of everything above.
+    outputs |= gitops.build(
+        cfg, cluster, stack, traffic=edge, secrets=platform_secrets, outputs=outputs
+    )
     return outputs

@@ -12,9 +12,16 @@ import jsonschema
 import kubernetes_validate
 import yaml
 
+from kube_platform.components.kubernetes.helm import merge_values
 from kube_platform.stacks.offline import COMPUTED, Registration
 from tests import cel
 from tests.conftest import SCHEMAS
+
+# kubernetes-validate reads and parses its schema files (the shared definitions are megabytes
+# of JSON) on every call; they never change during a run, so parse each file once.
+kubernetes_validate.utils.schema_contents = functools.cache(
+    kubernetes_validate.utils.schema_contents
+)
 
 # Resource types that are not Kubernetes objects themselves.
 NON_OBJECT_TYPES = {
@@ -36,6 +43,13 @@ CHART_SCHEMAS = {
     "tailscale-operator": "tailscale-operator/chart",
     "karpenter": "karpenter/chart",
     "cluster-autoscaler": "cluster-autoscaler/chart",
+    "flux-operator": "flux/chart-flux-operator",
+    "argo-cd": "argo-cd/chart",
+}
+# Chart values that pass any key through to a config file (the chart documents them as free
+# maps but ships defaults in them): chart name -> value paths.
+FREE_FORM_VALUES = {
+    "argo-cd": ("values.configs.cm", "values.configs.params"),
 }
 
 SECRET_MARKERS = ("[secret]", "mock-password-", "BEGIN PRIVATE KEY")
@@ -133,7 +147,7 @@ def crd_findings(r: Registration) -> list[str]:
     # The API server, not the CRD schema, validates metadata; some CRDs still list it as
     # required (CloudNativePG, Barman Cloud), so stand in an empty object.
     body.update(apiVersion=r.inputs["apiVersion"], kind=kind, metadata={})
-    validator = jsonschema.Draft7Validator(_structural(schema))
+    validator = _crd_validator(group, version, kind)
     return [
         f"{r.type} {r.name}: {'.'.join(str(p) for p in e.absolute_path)}: {e.message}"
         for e in validator.iter_errors(body)
@@ -160,6 +174,11 @@ def crd_rule_results(r: Registration) -> list[cel.Result]:
 def _rule_results(group: str, version: str, kind: str, body: str) -> tuple[cel.Result, ...]:
     # Many stacks emit the same object: evaluate each distinct one once per session.
     return tuple(cel.results(json.loads(body), crd_schemas()[(group, version, kind)]))
+
+
+@functools.cache
+def _crd_validator(group: str, version: str, kind: str) -> jsonschema.Draft7Validator:
+    return jsonschema.Draft7Validator(_structural(crd_schemas()[(group, version, kind)]))
 
 
 def _structural(schema: Any) -> Any:
@@ -193,8 +212,12 @@ def object_findings(r: Registration, k8s_version: str) -> list[str]:
     return crd_findings(r)
 
 
+def chart_name(r: Registration) -> str:
+    return str(r.inputs.get("chart", "")).rstrip("/").rsplit("/", 1)[-1]
+
+
 def chart_folder(r: Registration) -> Path:
-    chart = str(r.inputs.get("chart", "")).rstrip("/").rsplit("/", 1)[-1]
+    chart = chart_name(r)
     return SCHEMAS / CHART_SCHEMAS.get(chart, f"<no schema folder for chart {chart}>")
 
 
@@ -205,20 +228,30 @@ def helm_values_findings(r: Registration) -> list[str]:
         return [f"{r.name}: {folder.name}"]
     values = _without_computed(r.inputs.get("values") or {})
     findings = []
-    schema_path = folder / "values.schema.json"
-    schema = json.loads(schema_path.read_text()) if schema_path.is_file() else {}
+    schema, defaults = _chart(folder)
     if schema:
+        # Helm validates the chart's defaults merged with the release's values.
         validator = jsonschema.validators.validator_for(schema)(schema)
         findings += [
             f"{r.name}: values.{'.'.join(str(p) for p in e.absolute_path)}: {e.message}"
-            for e in validator.iter_errors(values)
+            for e in validator.iter_errors(merge_values(defaults, values))
         ]
-    defaults = yaml.safe_load((folder / "values.yaml").read_text()) or {}
+    free = FREE_FORM_VALUES.get(chart_name(r), ())
     findings += [
         f"{r.name}: unknown chart value {path}"
         for path in _unknown_keys(values, defaults, _resolved(schema, schema), root=schema)
+        if not any(path.startswith(f"{prefix}.") for prefix in free)
     ]
     return findings
+
+
+@functools.cache
+def _chart(folder: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A chart's values schema (empty without one) and default values, read once."""
+    schema_path = folder / "values.schema.json"
+    schema = json.loads(schema_path.read_text()) if schema_path.is_file() else {}
+    defaults = yaml.load((folder / "values.yaml").read_text(), Loader=_yaml_loader()) or {}
+    return schema, defaults
 
 
 def _unknown_keys(

@@ -374,7 +374,11 @@ def test_gcp_sops_key_rotates_and_roles_are_split():
 
 def test_sops_decrypt_identity_is_the_gitops_controller(stack_run):
     run = stack_run("prod")
-    association = _pod_identity(run, "flux-system")
+    [association] = [
+        r
+        for r in run.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
+        if r.inputs["namespace"] == "flux-system" and "sops" in r.name
+    ]
     assert association.inputs["serviceAccount"] == "kustomize-controller"
     assert "kms: arn:aws:kms:" in run.outputs["sopsConfig"].value
 
@@ -389,7 +393,7 @@ def test_sops_keys_are_protected_outside_dev(stack_run, run_config):
 
 def test_existing_clusters_have_no_sops_key(stack_run):
     run = stack_run("dev")
-    assert "sopsConfig" not in run.outputs
+    assert "sopsKey" not in run.outputs
     assert run.outputs["secretStore"].value is None
 
 

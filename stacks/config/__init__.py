@@ -35,6 +35,17 @@ from kube_platform.stacks.config.databases import (
     StorageSize,
     Timestamp,
 )
+from kube_platform.stacks.config.gitops import (
+    GitOpsArgoCdConfig,
+    GitOpsConfig,
+    GitOpsCredentialsConfig,
+    GitOpsFluxConfig,
+    GitOpsImageAutomationConfig,
+    GitOpsNotificationsConfig,
+    GitOpsRefConfig,
+    GitOpsRepositoryConfig,
+    GitOpsSopsConfig,
+)
 from kube_platform.stacks.config.secrets import (
     CloudStoreConfig,
     ReplicatedSecretConfig,
@@ -70,6 +81,15 @@ __all__ = [
     "EksConfig",
     "EksNetworkConfig",
     "ExistingClusterConfig",
+    "GitOpsArgoCdConfig",
+    "GitOpsConfig",
+    "GitOpsCredentialsConfig",
+    "GitOpsFluxConfig",
+    "GitOpsImageAutomationConfig",
+    "GitOpsNotificationsConfig",
+    "GitOpsRefConfig",
+    "GitOpsRepositoryConfig",
+    "GitOpsSopsConfig",
     "GkeConfig",
     "GkeNetworkConfig",
     "IngressConfig",

@@ -14,6 +14,8 @@ from kube_platform.stacks.config.cluster import ClusterConfig, NodePoolConfig
 from kube_platform.stacks.config.cluster import problems as cluster_problems
 from kube_platform.stacks.config.databases import DatabaseConfig
 from kube_platform.stacks.config.databases import problems as database_problems
+from kube_platform.stacks.config.gitops import GitOpsConfig
+from kube_platform.stacks.config.gitops import problems as gitops_problems
 from kube_platform.stacks.config.secrets import SecretsConfig
 from kube_platform.stacks.config.secrets import problems as secrets_problems
 from kube_platform.stacks.config.traffic import CertificatesConfig, DnsConfig, IngressConfig
@@ -52,6 +54,9 @@ class StackConfig(ConfigModel):
     databases: list[DatabaseConfig] = Field([], description="Postgres clusters.")
     secrets: SecretsConfig = Field(SecretsConfig(), description="Secret management.")
     access: AccessConfig = Field(AccessConfig(), description="Private access and baseline.")
+    gitops: GitOpsConfig | None = Field(
+        None, description="The GitOps engine and the fleet repository it reconciles."
+    )
 
     @property
     def defaults(self) -> TierDefaults:
@@ -78,6 +83,7 @@ class StackConfig(ConfigModel):
             *database_problems(self),
             *secrets_problems(self),
             *access_problems(self),
+            *gitops_problems(self),
         ]
 
     def postgres_instances(self, db: DatabaseConfig) -> int:
@@ -109,5 +115,10 @@ class StackConfig(ConfigModel):
         return "aws" if kind == "eks" else "gcp"
 
     def sops_enabled(self) -> bool:
+        """Whether the stack has a SOPS KMS key: by default on EKS and GKE, unless Argo CD,
+        which cannot decrypt SOPS, is the GitOps engine."""
         sops = self.secrets.sops
-        return self.cluster.kind != "existing" if sops.enabled is None else sops.enabled
+        if sops.enabled is not None:
+            return sops.enabled
+        argocd = self.gitops is not None and self.gitops.engine == "argocd"
+        return self.cluster.kind != "existing" and not argocd

@@ -21,6 +21,7 @@ from kube_platform.stacks.config import PROJECT, StackConfig
 
 ESO_NAMESPACE = "external-secrets"
 TAILSCALE_NAMESPACE = "tailscale"
+GITOPS_NAMESPACES = {"flux": "flux-system", "argocd": "argocd"}
 
 
 @dataclass
@@ -28,6 +29,8 @@ class PlatformSecrets:
     outputs: dict[str, Any] = field(default_factory=dict)
     # The cloud store application ExternalSecrets read from; None without one.
     store: SecretStoreRef | None = None
+    # The SOPS key, bound to the GitOps controller that decrypts; None without one.
+    sops_key: SopsKey | None = None
 
 
 def secret_prefix(cfg: StackConfig, stack: str) -> str:
@@ -47,7 +50,20 @@ def store_namespaces(cfg: StackConfig) -> tuple[str, ...]:
     tailscale = cfg.access.tailscale
     if tailscale.enabled and tailscale.oauth_secret_key is not None:
         names.append(TAILSCALE_NAMESPACE)
+    names.extend(gitops_store_namespaces(cfg))
     return tuple(dict.fromkeys(names))
+
+
+def gitops_store_namespaces(cfg: StackConfig) -> list[str]:
+    """The GitOps engine's namespace, when it reads credentials from the cloud store."""
+    gitops = cfg.gitops
+    if gitops is None:
+        return []
+    credentials = gitops.repository.credentials
+    reads = (credentials is not None and credentials.secret_key is not None) or (
+        gitops.notifications is not None and gitops.notifications.secret_key is not None
+    )
+    return [GITOPS_NAMESPACES[gitops.engine]] if reads else []
 
 
 def build(cfg: StackConfig, cluster: Cluster, stack: str) -> PlatformSecrets:
@@ -100,6 +116,7 @@ def build(cfg: StackConfig, cluster: Cluster, stack: str) -> PlatformSecrets:
                 protect=cfg.protect_stateful,
             ),
         )
+        result.sops_key = key
         result.outputs |= {
             "sopsKey": key.key_id,
             "sopsConfig": key.sops_config,

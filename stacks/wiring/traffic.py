@@ -16,6 +16,7 @@ from kube_platform.components.traffic.certificates import (
 )
 from kube_platform.components.traffic.dns import ExternalDns, ExternalDnsArgs
 from kube_platform.components.traffic.dns_zone import CloudDnsZone, DnsZone, Route53Zone
+from kube_platform.components.traffic.gateway_api import GatewayRef
 from kube_platform.components.traffic.ingress import Ingress, IngressArgs, RouteNamespace
 from kube_platform.components.traffic.private_ca import PRIVATE_CA, PrivateCaArgs
 from kube_platform.stacks.config import PROJECT, StackConfig
@@ -28,6 +29,9 @@ class Traffic:
     outputs: dict[str, Any] = field(default_factory=dict)
     # The cert-manager release; components that need cert-manager's CRDs depend on it.
     cert_manager: pulumi.Resource | None = None
+    # Where routes attach, and what installs the Gateway API CRDs routes need.
+    gateway: GatewayRef | None = None
+    gateway_api: pulumi.Resource | None = None
 
 
 def build(cfg: StackConfig, cluster: Cluster, stack: str) -> Traffic:
@@ -100,7 +104,12 @@ def build(cfg: StackConfig, cluster: Cluster, stack: str) -> Traffic:
             ),
         )
         outputs["dnsZone"] = zone.name
-    return Traffic(outputs=outputs, cert_manager=certificates.release)
+    return Traffic(
+        outputs=outputs,
+        cert_manager=certificates.release,
+        gateway=ingress.gateway,
+        gateway_api=ingress.crds,
+    )
 
 
 def route_namespaces(cfg: StackConfig) -> tuple[RouteNamespace, ...]:

@@ -1,0 +1,227 @@
+"""Argo CD: the argo-cd chart, a repository Secret, the in-cluster cluster Secret carrying the
+platform facts for ApplicationSet generators, and a root Application that syncs this stack's
+path with automated sync, prune and self-heal. The UI is reachable only through the platform
+Gateway over HTTPS, and only when asked for.
+
+Argo CD has no SOPS decryption: secrets come from the cloud secret manager through External
+Secrets (an `ExternalSecret` in Git against the platform's `ClusterSecretStore`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import pulumi
+import pulumi_kubernetes as k8s
+from pydantic import BaseModel, ConfigDict, Field
+
+from kube_platform.components import versions
+from kube_platform.components.cluster import Cluster
+from kube_platform.components.gitops.credentials import (
+    argocd_layout,
+    credentials_secret,
+)
+from kube_platform.components.gitops.facts import KEY_PREFIX, LABEL_FACTS, check_names
+from kube_platform.components.kubernetes.helm import helm_release
+from kube_platform.components.kubernetes.namespace import platform_namespace
+from kube_platform.components.kubernetes.scheduling import spread_constraints
+from kube_platform.components.traffic.gateway_api import GatewayRef, gateway_resource
+
+API_VERSION = "argoproj.io/v1alpha1"
+IN_CLUSTER = "https://kubernetes.default.svc"
+REPOSITORY_SECRET = "fleet-repository"
+SERVER_SERVICE = "argocd-server"
+# The label the platform Gateway's HTTPS listener admits routes by. Until the Gateway selects
+# namespaces by label, every namespace may attach and this label is informational.
+GATEWAY_ROUTES_LABEL = {"platform.kube-platform/gateway-routes": "allowed"}
+
+
+def gateway_route_labels() -> dict[str, str]:
+    """Labels that let a namespace attach routes to the platform Gateway."""
+    return dict(GATEWAY_ROUTES_LABEL)
+
+
+@dataclass(frozen=True)
+class ArgoCdRoute:
+    """Serve the UI at `hostname` through `gateway` (its HTTPS listener)."""
+
+    hostname: str
+    gateway: GatewayRef
+    # What installs the Gateway API CRDs.
+    gateway_api: pulumi.Resource
+
+
+class ArgoCdArgs(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    namespace: str = Field("argocd", description="Namespace of Argo CD.")
+    repository_url: str = Field(description="https:// or ssh:// URL of the fleet repository.")
+    revision: str = Field("main", description="Branch, tag or commit to sync.")
+    path: str = Field(description="Directory of this cluster's entry point.")
+    # RepositoryCredentials | None (a dataclass holding Outputs, so not validated here).
+    credentials: Any = Field(None, description="Credentials for a private repository.")
+    facts: dict[str, Any] = Field({}, description="Platform facts for ApplicationSets.")
+    high_availability: bool = Field(False, description="Replicated components and Redis HA.")
+    admin: Literal["random", "disabled"] = Field(
+        "random", description="Generated admin password, or no local admin."
+    )
+    # ArgoCdRoute | None
+    route: Any = Field(None, description="Expose the UI through the Gateway.")
+    depends_on: tuple[Any, ...] = Field((), description="Resources to wait for (a store).")
+    extra_values: dict[str, Any] = Field({}, description="Extra argo-cd chart values.")
+
+
+class ArgoCd(pulumi.ComponentResource):
+    """Argo CD syncing this cluster from Git."""
+
+    release: k8s.helm.v3.Release
+    root: k8s.apiextensions.CustomResource
+
+    def __init__(
+        self,
+        name: str,
+        cluster: Cluster,
+        args: ArgoCdArgs,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("platform:index:ArgoCd", name, None, opts)
+        check_names(args.facts)
+        labels = gateway_route_labels() if args.route is not None else {}
+        # redis-ha's pods are not known to meet `restricted`; baseline, warning on restricted.
+        namespace = platform_namespace(
+            cluster,
+            args.namespace,
+            self,
+            pod_security="baseline" if args.high_availability else "restricted",
+            labels=labels,
+        )
+        before: list[pulumi.Resource] = [namespace, *args.depends_on]
+        if args.credentials is not None:
+            layout = argocd_layout(
+                args.credentials,
+                args.repository_url,
+                name=REPOSITORY_SECRET,
+                namespace=args.namespace,
+            )
+            before.append(
+                credentials_secret(
+                    cluster,
+                    f"{name}-repository",
+                    layout,
+                    args.credentials.secret,
+                    parent=self,
+                    depends_on=[namespace],
+                )
+            )
+        self.release = helm_release(
+            cluster,
+            f"{name}-argo-cd",
+            versions.ARGO_CD,
+            namespace=args.namespace,
+            values=argocd_values(args),
+            extra_values=args.extra_values,
+            parent=self,
+            depends_on=before,
+        )
+        k8s.core.v1.Secret(
+            f"{name}-in-cluster",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name="in-cluster",
+                namespace=args.namespace,
+                labels={
+                    "argocd.argoproj.io/secret-type": "cluster",
+                    **{f"{KEY_PREFIX}{k}": args.facts[k] for k in LABEL_FACTS if k in args.facts},
+                },
+                annotations={f"{KEY_PREFIX}{k}": v for k, v in sorted(args.facts.items())},
+            ),
+            type="Opaque",
+            # Argo CD's declarative in-cluster entry: no credentials, its own service account.
+            string_data={
+                "name": "in-cluster",
+                "server": IN_CLUSTER,
+                "config": '{"tlsClientConfig":{"insecure":false}}',
+            },
+            opts=cluster.child_opts(self, depends_on=[namespace]),
+        )
+        self.root = k8s.apiextensions.CustomResource(
+            f"{name}-root",
+            api_version=API_VERSION,
+            kind="Application",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="platform-root", namespace=args.namespace),
+            spec=root_application_spec(args),
+            opts=cluster.child_opts(self, depends_on=[self.release]),
+        )
+        if args.route is not None:
+            self._route(cluster, args.route, args.namespace)
+        self.register_outputs({"namespace": args.namespace, "release": self.release.name})
+
+    def _route(self, cluster: Cluster, route: ArgoCdRoute, namespace: str) -> None:
+        gateway_resource(
+            cluster,
+            f"{self._name}-route",
+            kind="HTTPRoute",
+            metadata={"name": SERVER_SERVICE, "namespace": namespace},
+            spec={
+                "parentRefs": [route.gateway.parent_ref()],
+                "hostnames": [route.hostname],
+                "rules": [{"backendRefs": [{"name": SERVER_SERVICE, "port": 80}]}],
+            },
+            parent=self,
+            depends_on=[route.gateway_api, self.release],
+        )
+
+
+def argocd_values(args: ArgoCdArgs) -> dict[str, Any]:
+    """argo-cd chart values (keys from the chart's values.yaml)."""
+    cm: dict[str, Any] = {"admin.enabled": args.admin == "random", "exec.enabled": False}
+    values: dict[str, Any] = {
+        "crds": {"install": True, "keep": True},
+        "configs": {"cm": cm, "params": {}},
+        # No SSO is configured by the platform; Dex is enabled with one through extra values.
+        "dex": {"enabled": False},
+    }
+    credentials = args.credentials
+    if credentials is not None and credentials.known_hosts:
+        # Argo CD checks SSH host keys against argocd-ssh-known-hosts-cm.
+        values["configs"]["ssh"] = {"extraHosts": credentials.known_hosts}
+    if args.route is not None:
+        values["global"] = {"domain": args.route.hostname}
+        cm["url"] = f"https://{args.route.hostname}"
+        # TLS ends at the Gateway; the server speaks plain HTTP behind it.
+        values["configs"]["params"]["server.insecure"] = True
+    if args.high_availability:
+        values |= {
+            "redis-ha": {"enabled": True},
+            "controller": {"replicas": 1},
+            "server": _replicated("argocd-server"),
+            "repoServer": _replicated("argocd-repo-server"),
+            "applicationSet": _replicated("argocd-applicationset-controller"),
+        }
+    return values
+
+
+def _replicated(component: str) -> dict[str, Any]:
+    return {
+        "replicas": 2,
+        "pdb": {"enabled": True, "minAvailable": 1},
+        "topologySpreadConstraints": spread_constraints({"app.kubernetes.io/name": component}),
+    }
+
+
+def root_application_spec(args: ArgoCdArgs) -> dict[str, Any]:
+    """The root Application: this stack's path, synced automatically with prune and
+    self-heal. No cascade finalizer: deleting it leaves what Git created running."""
+    return {
+        "project": "default",
+        "source": {
+            "repoURL": args.repository_url,
+            "targetRevision": args.revision,
+            "path": args.path,
+        },
+        "destination": {"server": IN_CLUSTER, "namespace": args.namespace},
+        "syncPolicy": {
+            "automated": {"prune": True, "selfHeal": True},
+            "syncOptions": ["ServerSideApply=true"],
+        },
+    }

@@ -1,0 +1,128 @@
+"""Rules of Argo CD's declarative setup and of its server behind a TLS-terminating proxy,
+checked on every stack that runs Argo CD. Each rule also fires on a violating input below."""
+
+from __future__ import annotations
+
+import copy
+
+from kube_platform.stacks.offline import Run
+
+SECRET = "kubernetes:core/v1:Secret"
+RELEASE = "kubernetes:helm.sh/v3:Release"
+ROUTE = "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute"
+
+
+def _argocd(run: Run):
+    found = [r for r in run.of_type(RELEASE) if r.inputs["chart"] == "argo-cd"]
+    return found[0] if found else None
+
+
+def declarative_secrets_are_labelled(run: Run) -> list[str]:
+    release = _argocd(run)
+    if release is None:
+        return []
+    namespace = release.inputs["namespace"]
+    secrets = [r for r in run.of_type(SECRET) if r.inputs["metadata"]["namespace"] == namespace]
+    findings = []
+    clusters = []
+    for secret in secrets:
+        labels = secret.inputs["metadata"].get("labels") or {}
+        kind = labels.get("argocd.argoproj.io/secret-type")
+        data = secret.inputs.get("stringData", {})
+        if kind == "repository" and not data.get("url"):
+            findings.append(f"{secret.name}: a repository Secret without url")
+        if kind == "cluster":
+            clusters.append(secret)
+            if data.get("server") != "https://kubernetes.default.svc":
+                findings.append(f"{secret.name}: the in-cluster Secret points elsewhere")
+        if kind is None and {"url", "sshPrivateKey", "password"} & set(data):
+            findings.append(f"{secret.name}: repository credentials without the label")
+    if len(clusters) != 1:
+        findings.append(f"{len(clusters)} in-cluster cluster Secrets")
+    return findings
+
+
+def test_declarative_secrets_carry_argocd_labels(every_stack):
+    """Argo CD reads repositories and clusters from Secrets in its namespace labelled
+    `argocd.argoproj.io/secret-type: repository` (with `url`) or `cluster` (with `server`;
+    `https://kubernetes.default.svc` is the in-cluster entry) (argoproj/argo-cd
+    docs/operator-manual/declarative-setup.md and argocd-repositories.yaml, release-3.x)."""
+    assert declarative_secrets_are_labelled(every_stack) == []
+
+
+def server_speaks_http_behind_the_gateway(run: Run) -> list[str]:
+    release = _argocd(run)
+    if release is None:
+        return []
+    routes = [
+        r
+        for r in run.of_type(ROUTE)
+        if r.inputs["metadata"]["namespace"] == release.inputs["namespace"]
+    ]
+    params = release.inputs["values"].get("configs", {}).get("params", {})
+    findings = []
+    for route in routes:
+        ports = {b["port"] for rule in route.inputs["spec"]["rules"] for b in rule["backendRefs"]}
+        if ports != {80} or params.get("server.insecure") is not True:
+            findings.append(
+                f"{route.name}: TLS ends at the Gateway, so the server must run insecure"
+            )
+        if {p.get("sectionName") for p in route.inputs["spec"]["parentRefs"]} != {"https"}:
+            findings.append(f"{route.name}: attached to a listener other than https")
+    return findings
+
+
+def test_argocd_server_speaks_http_behind_the_gateway(every_stack):
+    """argocd-server's port 80 redirects to HTTPS unless it runs with TLS disabled
+    (`server.insecure: "true"` in argocd-cmd-params-cm) when a proxy terminates TLS
+    (argoproj/argo-cd docs/operator-manual/ingress.md); the route attaches to the Gateway's
+    HTTPS listener only, so the UI is never served in clear."""
+    assert server_speaks_http_behind_the_gateway(every_stack) == []
+
+
+def admin_password_not_in_values(run: Run) -> list[str]:
+    release = _argocd(run)
+    if release is None:
+        return []
+    secret = release.inputs["values"].get("configs", {}).get("secret", {})
+    if secret.get("argocdServerAdminPassword"):
+        return [f"{release.name}: the admin password hash is in Helm values"]
+    return []
+
+
+def test_argocd_admin_password_is_never_in_helm_values(every_stack):
+    """With `configs.secret.argocdServerAdminPassword` empty (argo-helm charts/argo-cd
+    values.yaml, chart 10.1.1) Argo CD generates a random admin password into the Secret
+    `argocd-initial-admin-secret` (Argo CD getting started guide); setting it would put the
+    bcrypt hash in the release's values and Pulumi state."""
+    assert admin_password_not_in_values(every_stack) == []
+
+
+def _mutated(run: Run, type_: str, change) -> Run:
+    """`run` with `change` applied to copies of its registrations of `type_`."""
+    registrations = dict(run.registrations)
+    for urn, registration in registrations.items():
+        if registration.type == type_:
+            registrations[urn] = copy.deepcopy(registration)
+            change(registrations[urn])
+    return Run(run.stack, run.preview, registrations, run.outputs, run.unknown_invokes)
+
+
+def test_the_argocd_rules_fire(stack_run):
+    run = stack_run("argocd")
+
+    def unlabel(r):
+        if r.inputs["metadata"]["name"] == "in-cluster":
+            r.inputs["metadata"]["labels"] = {}
+
+    def secure(r):
+        if r.inputs["chart"] == "argo-cd":
+            r.inputs["values"]["configs"]["params"] = {}
+
+    def password(r):
+        if r.inputs["chart"] == "argo-cd":
+            r.inputs["values"]["configs"]["secret"] = {"argocdServerAdminPassword": "$2a$10$x"}
+
+    assert declarative_secrets_are_labelled(_mutated(run, SECRET, unlabel))
+    assert server_speaks_http_behind_the_gateway(_mutated(run, RELEASE, secure))
+    assert admin_password_not_in_values(_mutated(run, RELEASE, password))
