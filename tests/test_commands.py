@@ -28,9 +28,9 @@ SETUP_ANCHOR = "README.md#before-the-first-pulumi-command"
 PASSPHRASE_EXPORT = "export PULUMI_CONFIG_PASSPHRASE_FILE=$PWD/.pulumi-state/passphrase"
 
 # Flags of the pulumi commands the docs use, as the CLI defines them (pulumi/pulumi
-# pkg/cmd/pulumi/config/config.go newConfigSetCmd and newConfigRmCmd, stack/stack_output.go, stack/stack_new.go
-# (`init` is its alias), stack/stack_select.go, stack/stack.go, state/state_delete.go,
-# operations/up.go, preview.go, destroy.go).
+# pkg/cmd/pulumi/config/config.go newConfigSetCmd and newConfigRmCmd, stack/stack_output.go,
+# stack/stack_new.go (`init` is its alias), stack/stack_select.go, stack/stack.go,
+# state/state_delete.go, operations/up.go, preview.go, destroy.go).
 STACK_FLAGS = {"--stack", "-s"}
 FLAGS: dict[str, set[str]] = {
     "config set": {"--path", "--secret", "--plaintext", "--type", "--raw", "--config-file"},
@@ -75,6 +75,8 @@ def _pulumi_commands() -> list[tuple[str, list[str]]]:
     for where, line in _shell_lines():
         parts = [*SUBSTITUTION.findall(line), SUBSTITUTION.sub("VALUE", line)]
         for part in parts:
+            if "pulumi" not in part:
+                continue  # prose in backticks need not be shell
             lexer = shlex.shlex(part, posix=True, punctuation_chars=";&|")
             lexer.whitespace_split = True
             lexer.commenters = "#"

@@ -14,7 +14,7 @@ import yaml
 
 from kube_platform.components import versions
 from kube_platform.components.gitops import ArgoCdArgs, RepositoryCredentials, SecretSource
-from kube_platform.components.gitops.argocd import GATEWAY_ROUTES_LABEL, argocd_values
+from kube_platform.components.gitops.argocd import argocd_values
 from kube_platform.components.gitops.facts import (
     CONFIG_MAP,
     DATABASE_FACTS,
@@ -29,6 +29,7 @@ from kube_platform.components.gitops.flux import (
     source_ref_patch,
     sync_spec,
 )
+from kube_platform.components.traffic.gateway_api import route_namespace_labels
 from kube_platform.stacks import offline
 from kube_platform.stacks.config import StackConfig
 from tests import conformance
@@ -311,7 +312,11 @@ def test_on_eks_only_kustomize_controller_can_decrypt(stack_run):
     run = stack_run("prod")
     [key] = [r for r in run.of_type("aws:kms/key:Key") if r.name.endswith("-sops")]
     statements = json.loads(key.inputs["policy"])["Statement"]
-    decrypters = [s["Principal"]["AWS"] for s in statements if "kms:Decrypt" in s["Action"]]
+    decrypters = [
+        s["Principal"]["AWS"]
+        for s in statements
+        if s["Effect"] == "Allow" and "kms:Decrypt" in s["Action"]
+    ]
     [role] = [r for r in run.of_type("aws:iam/role:Role") if r.outputs["arn"] == decrypters[0]]
     assert len(decrypters) == 1
     [trust] = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
@@ -446,7 +451,6 @@ def test_facts_carry_the_stack_s_values(stack_run):
     facts = facts_of(stack_run("prod"))
     assert facts["platform_domain"] == "apps.example.com"
     assert facts["gateway_name"] == "platform" and facts["gateway_namespace"] == "ingress"
-    assert facts["gateway_listener"] == "https"
     assert facts["cluster_issuer"] == "letsencrypt"
     assert facts["secret_store"] == "platform" and facts["secret_prefix"] == "platform/prod/"
     assert facts["cloud_account"] == "123456789012" and facts["region"] == "eu-west-1"
@@ -482,8 +486,19 @@ def test_argocd_syncs_this_stack_s_path_with_prune_and_self_heal(stack_run):
 def test_argocd_ui_is_served_only_through_the_gateway_over_https(stack_run):
     run = stack_run("argocd")
     [route] = argocd_routes(run)
-    assert route.inputs["spec"]["parentRefs"][0]["sectionName"] == "https"
-    assert route.inputs["spec"]["hostnames"] == ["argocd.demo.platform.internal"]
+    hostname = "argocd.demo.platform.internal"
+    [listener] = [
+        listener
+        for gateway in run.registrations.values()
+        if gateway.inputs.get("kind") == "Gateway"
+        for listener in gateway.inputs["spec"]["listeners"]
+        if listener["name"] == route.inputs["spec"]["parentRefs"][0]["sectionName"]
+    ]
+    assert (listener["protocol"], listener["hostname"]) == ("HTTPS", hostname)
+    # Only Argo CD's namespace, marked by the platform, may attach to it.
+    admitted = listener["allowedRoutes"]["namespaces"]["selector"]["matchLabels"]
+    assert admitted["kubernetes.io/metadata.name"] == "argocd"
+    assert route.inputs["spec"]["hostnames"] == [hostname]
     values = release(run, "argo-cd").inputs["values"]
     assert values["configs"]["params"]["server.insecure"] is True
     assert values["configs"]["cm"]["url"] == "https://argocd.demo.platform.internal"
@@ -493,7 +508,7 @@ def test_argocd_ui_is_served_only_through_the_gateway_over_https(stack_run):
         for r in run.of_type("kubernetes:core/v1:Namespace")
         if r.inputs["metadata"]["name"] == "argocd"
     ]
-    assert GATEWAY_ROUTES_LABEL.items() <= namespace.inputs["metadata"]["labels"].items()
+    assert route_namespace_labels().items() <= namespace.inputs["metadata"]["labels"].items()
 
 
 @pytest.fixture(scope="module")

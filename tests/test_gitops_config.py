@@ -261,13 +261,25 @@ CASES = {
         "platform:gitops.argocd.expose: the UI is served only over HTTPS through the platform "
         "Gateway, which needs ingress.domain; set it or turn expose off",
     ),
-    "Argo CD UI outside the certificate": (
+    "Argo CD UI outside the domain": (
         {
             **gitops(engine="argocd", argocd={"expose": True, "hostname": "cd.other.example.com"}),
             "platform:ingress": {"domain": "apps.example.com"},
         },
-        "platform:gitops.argocd.hostname: 'cd.other.example.com' is not covered by the platform "
-        "certificate (apps.example.com and *.apps.example.com); pick a name it covers",
+        "platform:gitops.argocd.hostname: 'cd.other.example.com' is outside ingress.domain "
+        "'apps.example.com'; list names under it, such as 'shop.apps.example.com'",
+    ),
+    "Argo CD UI under an application namespace's wildcard": (
+        {
+            **gitops(engine="argocd", argocd={"expose": True}),
+            "platform:ingress": {"domain": "apps.example.com"},
+            "platform:access": {
+                "namespaces": [{"name": "shop", "hostnames": ["*.apps.example.com"]}]
+            },
+        },
+        "platform:gitops.argocd.hostname: 'argocd.apps.example.com' overlaps "
+        "'*.apps.example.com' of namespace 'shop' (platform:access.namespaces[0].hostnames); "
+        "give each name to one namespace only",
     ),
     "Flux settings with Argo CD": (
         gitops(engine="argocd", flux={"size": "large"}),

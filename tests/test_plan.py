@@ -136,7 +136,8 @@ def test_a_rename_replaces_the_resource_and_its_protected_state_comes_first(prod
     cluster = _edit(new, "app-db", POSTGRES)
     cluster["name"] = "app-db-2"
     cluster["urn"] = cluster["urn"].replace("::app-db", "::app-db-2")
-    _edit(new, "platform-prod-general-eu-west-1a", NODE_GROUP)["inputs"]["scalingConfig"]["maxSize"] = 14
+    group = _edit(new, "platform-prod-general-eu-west-1a", NODE_GROUP)
+    group["inputs"]["scalingConfig"]["maxSize"] = 14
     result = plan.diff(old, new)
     renamed = _change(old, new, "app-db-2")
     assert (renamed.action, renamed.protected, renamed.blocked) == ("replace", True, True)

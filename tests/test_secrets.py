@@ -308,9 +308,7 @@ def test_aws_sops_key_rotates_and_only_the_gitops_identity_decrypts():
     assert encrypt["Principal"] == {"AWS": [AUTHOR]}
     assert encrypt["Action"] == ["kms:Encrypt", "kms:GenerateDataKey"]
     allowed = [s for s in statements.values() if s["Effect"] == "Allow"]
-    assert [s["Principal"] for s in allowed if "kms:Decrypt" in s["Action"]] == [
-        {"AWS": decrypter}
-    ]
+    assert [s["Principal"] for s in allowed if "kms:Decrypt" in s["Action"]] == [{"AWS": decrypter}]
     assert statements["NobodyElseDecrypts"]["Condition"] == {
         "ArnNotEquals": {"aws:PrincipalArn": decrypter}
     }
@@ -331,8 +329,8 @@ def test_the_cluster_admins_manage_the_eks_sops_key_unless_others_are_named(stac
         return statement["Condition"]["ArnEquals"]["aws:PrincipalArn"]
 
     config = stack_config("prod")
-    assert administrators(stack_run("prod")) == (
-        config["platform:cluster"]["eks"]["adminPrincipals"]
+    assert (
+        administrators(stack_run("prod")) == (config["platform:cluster"]["eks"]["adminPrincipals"])
     )
     break_glass = ["arn:aws:iam::123456789012:role/break-glass"]
     config["platform:secrets"]["sops"]["administrators"] = break_glass

@@ -121,7 +121,8 @@ CASES = {
             },
         ),
         "platform:access.namespaces[1].hostnames: 'b.apps.example.com' overlaps "
-        "'*.apps.example.com' of namespace 'a'; give each name to one namespace only",
+        "'*.apps.example.com' of namespace 'a' (platform:access.namespaces[0].hostnames); give "
+        "each name to one namespace only",
     ),
     "a hostname listed twice": (
         base(

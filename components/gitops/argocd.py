@@ -26,25 +26,23 @@ from kube_platform.components.gitops.facts import KEY_PREFIX, LABEL_FACTS, check
 from kube_platform.components.kubernetes.helm import helm_release
 from kube_platform.components.kubernetes.namespace import platform_namespace
 from kube_platform.components.kubernetes.scheduling import spread_constraints
-from kube_platform.components.traffic.gateway_api import GatewayRef, gateway_resource
+from kube_platform.components.traffic.gateway_api import (
+    GatewayRef,
+    gateway_resource,
+    route_namespace_labels,
+)
 
 API_VERSION = "argoproj.io/v1alpha1"
 IN_CLUSTER = "https://kubernetes.default.svc"
 REPOSITORY_SECRET = "fleet-repository"
 SERVER_SERVICE = "argocd-server"
-# The label the platform Gateway's HTTPS listener admits routes by. Until the Gateway selects
-# namespaces by label, every namespace may attach and this label is informational.
-GATEWAY_ROUTES_LABEL = {"platform.kube-platform/gateway-routes": "allowed"}
-
-
-def gateway_route_labels() -> dict[str, str]:
-    """Labels that let a namespace attach routes to the platform Gateway."""
-    return dict(GATEWAY_ROUTES_LABEL)
+ARGOCD_NAMESPACE = "argocd"
 
 
 @dataclass(frozen=True)
 class ArgoCdRoute:
-    """Serve the UI at `hostname` through `gateway` (its HTTPS listener)."""
+    """Serve the UI at `hostname` through `gateway`: the Gateway's HTTPS listener for that
+    hostname, which admits routes from Argo CD's namespace only."""
 
     hostname: str
     gateway: GatewayRef
@@ -55,7 +53,7 @@ class ArgoCdRoute:
 class ArgoCdArgs(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
-    namespace: str = Field("argocd", description="Namespace of Argo CD.")
+    namespace: str = Field(ARGOCD_NAMESPACE, description="Namespace of Argo CD.")
     repository_url: str = Field(description="https:// or ssh:// URL of the fleet repository.")
     revision: str = Field("main", description="Branch, tag or commit to sync.")
     path: str = Field(description="Directory of this cluster's entry point.")
@@ -87,7 +85,8 @@ class ArgoCd(pulumi.ComponentResource):
     ) -> None:
         super().__init__("platform:index:ArgoCd", name, None, opts)
         check_names(args.facts)
-        labels = gateway_route_labels() if args.route is not None else {}
+        # The Gateway admits the UI's route only from a namespace the platform marks.
+        labels = route_namespace_labels() if args.route is not None else {}
         # redis-ha's pods are not known to meet `restricted`; baseline, warning on restricted.
         namespace = platform_namespace(
             cluster,

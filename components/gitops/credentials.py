@@ -194,9 +194,7 @@ def external_secret(
                 }
             ],
         },
-        opts=cluster.child_opts(
-            parent, depends_on=[*depends_on, *([store.release] if store.release else [])]
-        ),
+        opts=cluster.child_opts(parent, depends_on=[*depends_on, *store.dependencies]),
     )
 
 

@@ -41,13 +41,13 @@ FACTS: tuple[Fact, ...] = (
     Fact("tier", "always", "`dev`, `staging` or `prod`."),
     Fact("cloud", "always", "`aws`, `gcp` or `existing`."),
     Fact("cluster_name", "always", "Name of the Kubernetes cluster."),
-    Fact("gateway_name", "always", "Name of the platform `Gateway`."),
-    Fact("gateway_namespace", "always", "Namespace of the platform `Gateway`."),
     Fact(
-        "gateway_listener",
+        "gateway_name",
         "always",
-        "Listener routes attach to (`sectionName`): `https` with a domain, else `http`.",
+        "Name of the platform `Gateway`; a route names no `sectionName`: the HTTPS listener of "
+        "each hostname in `access.namespaces[].hostnames` admits that namespace only.",
     ),
+    Fact("gateway_namespace", "always", "Namespace of the platform `Gateway`."),
     Fact("cluster_issuer", "always", "cert-manager `ClusterIssuer` for certificates."),
     Fact(
         "storage_class_database",

@@ -195,14 +195,19 @@ def problems(cfg: StackConfig) -> list[tuple[str, str]]:
 
 
 def _hostname_problems(cfg: StackConfig) -> list[tuple[str, str]]:
-    """Each hostname lies in the platform domain, belongs to one namespace only (no wildcard of
-    one namespace covers another's names: Traefik gives no listener precedence, so two routes
-    for one name would race), can be certified, and fits the Gateway's listeners."""
+    """Each hostname, of an application namespace or a platform service (`platform_routes`),
+    lies in the platform domain, belongs to one namespace only (no wildcard of one namespace
+    covers another's names: Traefik gives no listener precedence, so two routes for one name
+    would race), can be certified, and fits the Gateway's listeners."""
     found: list[tuple[str, str]] = []
     domain = cfg.ingress.domain
-    owners = [(i, n.name, h) for i, n in enumerate(cfg.access.namespaces) for h in n.hostnames]
-    for i, _, hostname in owners:
-        key = f"access.namespaces[{i}].hostnames"
+    owners = [
+        (f"access.namespaces[{i}].hostnames", n.name, h)
+        for i, n in enumerate(cfg.access.namespaces)
+        for h in n.hostnames
+    ]
+    owners += [(r.key, r.namespace, r.hostname) for r in cfg.platform_routes()]
+    for position, (key, namespace, hostname) in enumerate(owners):
         if domain is None:
             found.append(
                 (key, "hostnames are served over HTTPS under ingress.domain; set ingress.domain")
@@ -217,15 +222,16 @@ def _hostname_problems(cfg: StackConfig) -> list[tuple[str, str]]:
                 )
             )
             continue
-        if namespace_hostnames(cfg, i).count(hostname) > 1:
+        same = [h for k, n, h in owners if (k, n) == (key, namespace)]
+        if same.count(hostname) > 1:
             found.append((key, f"'{hostname}' is listed twice; list it once"))
-        for j, other, taken in owners:
-            if j < i and overlaps(hostname, taken):
+        for other_key, other, taken in owners[:position]:
+            if other != namespace and overlaps(hostname, taken):
                 found.append(
                     (
                         key,
-                        f"'{hostname}' overlaps '{taken}' of namespace '{other}'; give each "
-                        "name to one namespace only",
+                        f"'{hostname}' overlaps '{taken}' of namespace '{other}' "
+                        f"(platform:{other_key}); give each name to one namespace only",
                     )
                 )
                 break
@@ -247,10 +253,6 @@ def _hostname_problems(cfg: StackConfig) -> list[tuple[str, str]]:
             )
         )
     return list(dict.fromkeys(found))
-
-
-def namespace_hostnames(cfg: StackConfig, index: int) -> list[str]:
-    return cfg.access.namespaces[index].hostnames
 
 
 def within(hostname: str, domain: str) -> bool:

@@ -447,22 +447,9 @@ def _argocd_route_problems(cfg: StackConfig, gitops: GitOpsConfig) -> list[tuple
                 "ingress.domain; set it or turn expose off",
             )
         ]
-    hostname = argocd.hostname or f"argocd.{domain}"
-    issuer = cfg.certificates.issuer_for(cfg.tier)
-    wildcard = cfg.certificates.wildcard
-    if wildcard is None:
-        wildcard = cfg.dns.zone is not None or issuer == "private-ca"
-    one_below = hostname.endswith(f".{domain}") and "." not in hostname[: -len(domain) - 1]
-    if hostname == domain or (wildcard and one_below):
-        return []
-    covered = f"{domain} and *.{domain}" if wildcard else domain
-    return [
-        (
-            "gitops.argocd.hostname",
-            f"'{hostname}' is not covered by the platform certificate ({covered}); pick a "
-            "name it covers",
-        )
-    ]
+    # The hostname shares the Gateway's rules with the application namespaces' (see
+    # StackConfig.platform_routes and the access checks); the platform certificate covers it.
+    return []
 
 
 def _credential_problems(cfg: StackConfig, gitops: GitOpsConfig) -> list[tuple[str, str]]:

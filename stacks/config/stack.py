@@ -3,10 +3,11 @@ cross-key checks of all areas."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from pydantic import Field
 
+from kube_platform.components.gitops.argocd import ARGOCD_NAMESPACE
 from kube_platform.stacks.config.access import AccessConfig
 from kube_platform.stacks.config.access import problems as access_problems
 from kube_platform.stacks.config.base import PROJECT, TIER_DEFAULTS, ConfigModel, Tier, TierDefaults
@@ -20,6 +21,14 @@ from kube_platform.stacks.config.secrets import SecretsConfig
 from kube_platform.stacks.config.secrets import problems as secrets_problems
 from kube_platform.stacks.config.traffic import CertificatesConfig, DnsConfig, IngressConfig
 from kube_platform.stacks.config.traffic import problems as traffic_problems
+
+
+class PlatformRoute(NamedTuple):
+    """A hostname a platform service serves through the Gateway (see `platform_routes`)."""
+
+    key: str
+    namespace: str
+    hostname: str
 
 
 class StackConfig(ConfigModel):
@@ -85,6 +94,23 @@ class StackConfig(ConfigModel):
             *access_problems(self),
             *gitops_problems(self),
         ]
+
+    def platform_routes(self) -> list[PlatformRoute]:
+        """The hostnames platform services serve through the Gateway, each with the namespace
+        whose routes the Gateway admits for it and the key that sets it. They share the
+        Gateway's rules with `access.namespaces[].hostnames`: one namespace per name."""
+        domain = self.ingress.domain
+        routes: list[PlatformRoute] = []
+        gitops = self.gitops
+        if domain and gitops is not None and gitops.engine == "argocd" and gitops.argocd.expose:
+            routes.append(
+                PlatformRoute(
+                    "gitops.argocd.hostname",
+                    ARGOCD_NAMESPACE,
+                    gitops.argocd.hostname or f"argocd.{domain}",
+                )
+            )
+        return routes
 
     def postgres_instances(self, db: DatabaseConfig) -> int:
         return db.instances if db.instances is not None else self.defaults.postgres_instances

@@ -63,7 +63,8 @@ def build(
             "path": path,
         }
     }
-    store_release = [secrets.store.release] if secrets.store and secrets.store.release else []
+    # The engine reads credentials and notification addresses through the store.
+    store_release = secrets.store.dependencies if secrets.store else []
     if gitops.engine == "argocd":
         ArgoCd(
             "argocd",
@@ -128,7 +129,6 @@ def platform_facts(
         "cluster_name": cluster.cluster_name,
         "gateway_name": gateway.name,
         "gateway_namespace": gateway.namespace,
-        "gateway_listener": gateway.section_name or "",
         "cluster_issuer": _cluster_issuer(cfg),
         "storage_class_database": cluster.database_storage_class,
     }
@@ -283,9 +283,10 @@ def _argocd_route(cfg: StackConfig, traffic: Traffic) -> ArgoCdRoute | None:
     argocd = cfg.gitops.argocd
     if not argocd.expose or cfg.ingress.domain is None:
         return None
-    assert traffic.gateway is not None and traffic.gateway_api is not None
+    hostname = argocd.hostname or f"argocd.{cfg.ingress.domain}"
+    assert traffic.gateway_api is not None
     return ArgoCdRoute(
-        hostname=argocd.hostname or f"argocd.{cfg.ingress.domain}",
-        gateway=traffic.gateway,
+        hostname=hostname,
+        gateway=traffic.https_listeners[hostname],
         gateway_api=traffic.gateway_api,
     )

@@ -29,8 +29,10 @@ class Traffic:
     outputs: dict[str, Any] = field(default_factory=dict)
     # The cert-manager release; components that need cert-manager's CRDs depend on it.
     cert_manager: pulumi.Resource | None = None
-    # Where routes attach, and what installs the Gateway API CRDs routes need.
+    # Where routes attach (the Gateway, and its HTTPS listener per hostname), and what
+    # installs the Gateway API CRDs routes need.
     gateway: GatewayRef | None = None
+    https_listeners: dict[str, GatewayRef] = field(default_factory=dict)
     gateway_api: pulumi.Resource | None = None
 
 
@@ -108,19 +110,22 @@ def build(cfg: StackConfig, cluster: Cluster, stack: str) -> Traffic:
         outputs=outputs,
         cert_manager=certificates.release,
         gateway=ingress.gateway,
+        https_listeners=ingress.https_listeners,
         gateway_api=ingress.crds,
     )
 
 
 def route_namespaces(cfg: StackConfig) -> tuple[RouteNamespace, ...]:
-    """The application namespaces that list hostnames (validated by `StackConfig.problems`)."""
+    """The application namespaces that list hostnames, and the namespaces of platform services
+    served through the Gateway (validated by `StackConfig.problems`)."""
     if cfg.ingress.domain is None:
         return ()
-    return tuple(
-        RouteNamespace(name=n.name, hostnames=tuple(n.hostnames))
-        for n in cfg.access.namespaces
-        if n.hostnames
-    )
+    hostnames: dict[str, list[str]] = {
+        n.name: list(n.hostnames) for n in cfg.access.namespaces if n.hostnames
+    }
+    for route in cfg.platform_routes():
+        hostnames.setdefault(route.namespace, []).append(route.hostname)
+    return tuple(RouteNamespace(name=n, hostnames=tuple(h)) for n, h in hostnames.items())
 
 
 def wildcard(cfg: StackConfig) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import copy
 
-from kube_platform.stacks.offline import Run
+from kube_platform.stacks.offline import Registration, Run
 
 SECRET = "kubernetes:core/v1:Secret"
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -67,9 +67,26 @@ def server_speaks_http_behind_the_gateway(run: Run) -> list[str]:
             findings.append(
                 f"{route.name}: TLS ends at the Gateway, so the server must run insecure"
             )
-        if {p.get("sectionName") for p in route.inputs["spec"]["parentRefs"]} != {"https"}:
-            findings.append(f"{route.name}: attached to a listener other than https")
+        protocols = {_listener_protocol(run, p.get("sectionName")) for p in _parents(route)}
+        if protocols != {"HTTPS"}:
+            findings.append(f"{route.name}: attached to a listener other than an HTTPS one")
     return findings
+
+
+def _parents(route: Registration) -> list[dict]:
+    return route.inputs["spec"]["parentRefs"]
+
+
+def _listener_protocol(run: Run, section: str | None) -> str | None:
+    """The protocol of the platform Gateway's listener `section` (None: every listener)."""
+    protocols = {
+        listener["protocol"]
+        for gateway in run.registrations.values()
+        if gateway.inputs.get("kind") == "Gateway"
+        for listener in gateway.inputs["spec"]["listeners"]
+        if section is None or listener["name"] == section
+    }
+    return protocols.pop() if len(protocols) == 1 else None
 
 
 def test_argocd_server_speaks_http_behind_the_gateway(every_stack):

@@ -68,9 +68,11 @@ WEBHOOK_SERVERS: dict[str, WebhookServers] = {
         "cert-manager v1.21.1 deploy/charts/cert-manager/templates/webhook-deployment.yaml",
     ),
     "cloudnative-pg": WebhookServers(
-        lambda v: [Listener(int(v("webhook.port")), bool(v("hostNetwork")))]
-        if v("webhook.validating.create") or v("webhook.mutating.create")
-        else [],
+        lambda v: (
+            [Listener(int(v("webhook.port")), bool(v("hostNetwork")))]
+            if v("webhook.validating.create") or v("webhook.mutating.create")
+            else []
+        ),
         {
             "webhook.port": 9443,
             "webhook.validating.create": True,
@@ -81,9 +83,11 @@ WEBHOOK_SERVERS: dict[str, WebhookServers] = {
         "deployment.yaml (--webhook-port, containerPort webhook-server)",
     ),
     "external-secrets": WebhookServers(
-        lambda v: [Listener(int(v("webhook.port")), bool(v("webhook.hostNetwork")))]
-        if v("webhook.create")
-        else [],
+        lambda v: (
+            [Listener(int(v("webhook.port")), bool(v("webhook.hostNetwork")))]
+            if v("webhook.create")
+            else []
+        ),
         {"webhook.create": True, "webhook.port": 10250, "webhook.hostNetwork": False},
         "external-secrets helm-chart-2.9.0 deploy/charts/external-secrets/templates/"
         "webhook-deployment.yaml (--port, containerPort)",
@@ -95,14 +99,18 @@ WEBHOOK_SERVERS: dict[str, WebhookServers] = {
     ),
     "traefik": WebhookServers(
         # Only Traefik Hub's API management renders an admission webhook (default :9943).
-        lambda v: [
-            Listener(
-                int(str(v("hub.apimanagement.admission.listenAddr") or ":9943").rsplit(":")[-1]),
-                bool(v("hostNetwork")),
-            )
-        ]
-        if v("hub.token") and v("hub.apimanagement.enabled")
-        else [],
+        lambda v: (
+            [
+                Listener(
+                    int(
+                        str(v("hub.apimanagement.admission.listenAddr") or ":9943").rsplit(":")[-1]
+                    ),
+                    bool(v("hostNetwork")),
+                )
+            ]
+            if v("hub.token") and v("hub.apimanagement.enabled")
+            else []
+        ),
         {"hub.token": "", "hub.apimanagement.enabled": False},
         "traefik-helm-chart v41.3.0 traefik/templates/hub-admission-controller.yaml, "
         "_podtemplate.tpl (containerPort admission)",
@@ -118,6 +126,13 @@ WEBHOOK_SERVERS: dict[str, WebhookServers] = {
     "tailscale-operator": WebhookServers(
         lambda v: [], {}, "tailscale v1.102.3 cmd/k8s-operator/deploy/chart/templates/"
     ),
+    # Flux validates its APIs with CRD schemas and CEL; neither the operator's chart nor the
+    # controllers it installs register an admission webhook.
+    "flux-operator": WebhookServers(
+        lambda v: [], {}, "controlplaneio-fluxcd/charts charts/flux-operator/templates/"
+    ),
+    # Argo CD's "webhook" is an HTTP endpoint for Git providers, not an admission webhook.
+    "argo-cd": WebhookServers(lambda v: [], {}, "argoproj/argo-helm charts/argo-cd/templates/"),
 }
 
 
@@ -199,9 +214,7 @@ def test_the_postgres_operator_webhook_is_moved_off_the_chart_default(gke_run):
 
 def test_the_chart_default_cloudnative_pg_port_is_unreachable(gke_run):
     values = copy.deepcopy(
-        next(r for r in gke_run.of_type(RELEASE) if _chart(r) == "cloudnative-pg").inputs[
-            "values"
-        ]
+        next(r for r in gke_run.of_type(RELEASE) if _chart(r) == "cloudnative-pg").inputs["values"]
     )
     del values["webhook"]
     assert unreachable_webhooks(_with_release(gke_run, "cloudnative-pg", values)) == [

@@ -65,9 +65,7 @@ def test_a_reader_that_races_its_store_is_refused(stack_run):
         if _kind(r) == "ExternalSecret" and r.inputs["spec"]["target"]["name"] == "operator-oauth"
     ]
     changed = copy.deepcopy(reader)
-    changed.dependencies = [
-        d for d in changed.dependencies if "ClusterSecretStore" not in d
-    ]
+    changed.dependencies = [d for d in changed.dependencies if "ClusterSecretStore" not in d]
     mutated = offline.Run(
         run.stack, run.preview, {**run.registrations, changed.urn: changed}, run.outputs, []
     )

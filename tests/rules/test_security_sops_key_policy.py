@@ -98,7 +98,7 @@ def _condition(statement: dict[str, Any], caller: Caller) -> bool | None:
 
 
 def decide(policy: dict[str, Any], caller: Caller, action: str) -> str:
-    """"deny" (an explicit Deny applies), "allow" (the key policy lets it through, IAM at its
+    """ "deny" (an explicit Deny applies), "allow" (the key policy lets it through, IAM at its
     worst) or "none"."""
     allowed = False
     for statement in policy["Statement"]:
