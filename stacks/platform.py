@@ -14,7 +14,7 @@ import pulumi
 from kube_platform.components.cluster import Cluster
 from kube_platform.components.kubernetes.namespace import platform_namespace
 from kube_platform.stacks.config import StackConfig
-from kube_platform.stacks.wiring import access, clusters, databases, secrets, traffic
+from kube_platform.stacks.wiring import access, ci, clusters, databases, secrets, traffic
 
 PLATFORM_NAMESPACE = "platform-system"
 
@@ -37,6 +37,8 @@ def build(cfg: StackConfig, stack: str) -> dict[str, Any]:
         "kubeconfig": pulumi.Output.secret(cluster.kubeconfig),
         "platformNamespace": PLATFORM_NAMESPACE,
     }
+    # Cloud identities only: CI takes over deploys once the first `pulumi up` created them.
+    outputs |= ci.build(cfg, cluster, stack)
     edge = traffic.build(cfg, cluster, stack)
     outputs |= edge.outputs
     outputs |= databases.build(cfg, cluster, stack, cert_manager=edge.cert_manager)

@@ -10,6 +10,8 @@ from pydantic import Field
 from kube_platform.stacks.config.access import AccessConfig
 from kube_platform.stacks.config.access import problems as access_problems
 from kube_platform.stacks.config.base import PROJECT, TIER_DEFAULTS, ConfigModel, Tier, TierDefaults
+from kube_platform.stacks.config.ci import CiConfig
+from kube_platform.stacks.config.ci import problems as ci_problems
 from kube_platform.stacks.config.cluster import ClusterConfig, NodePoolConfig
 from kube_platform.stacks.config.cluster import problems as cluster_problems
 from kube_platform.stacks.config.databases import DatabaseConfig
@@ -44,6 +46,9 @@ class StackConfig(ConfigModel):
     databases: list[DatabaseConfig] = Field([], description="Postgres clusters.")
     secrets: SecretsConfig = Field(SecretsConfig(), description="Secret management.")
     access: AccessConfig = Field(AccessConfig(), description="Private access and baseline.")
+    ci: CiConfig | None = Field(
+        None, description="Identities GitHub Actions assume by OIDC (EKS and GKE stacks)."
+    )
 
     @property
     def defaults(self) -> TierDefaults:
@@ -70,6 +75,7 @@ class StackConfig(ConfigModel):
             *database_problems(self),
             *secrets_problems(self),
             *access_problems(self),
+            *ci_problems(self),
         ]
 
     @property
