@@ -46,9 +46,9 @@ def github_trust_findings(r: Registration) -> list[str]:
         if "*" in condition or "assertion.sub ==" not in condition:
             findings.append(f"{r.name}: the pool's condition does not pin exact subjects")
     member = str(r.inputs.get("member", ""))
-    if r.type == "gcp:serviceaccount/iAMMember:IAMMember" and "workloadIdentityPools/" in member:
-        if not member.startswith("principal://") or "/subject/repo:" not in member:
-            findings.append(f"{r.name}: impersonation is not limited to one subject: {member}")
+    federated = r.type == "gcp:serviceaccount/iAMMember:IAMMember" and "IdentityPools/" in member
+    if federated and not (member.startswith("principal://") and "/subject/repo:" in member):
+        findings.append(f"{r.name}: impersonation is not limited to one subject: {member}")
     return findings
 
 
