@@ -137,6 +137,7 @@ def test_access_entries_grant_admin_and_the_creator_keeps_none_in_prod(run_of, t
         assert sorted(e.inputs["principalArn"] for e in entries) == [
             "arn:aws:iam::123456789012:role/platform-admins",
             "arn:aws:iam::123456789012:role/platform-deployer",
+            f"arn:aws:iam::123456789012:role/platform-{tier}-ci-deploy",
         ]
 
 
