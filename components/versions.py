@@ -78,6 +78,7 @@ AWS_LOAD_BALANCER_CONTROLLER_CRDS_URLS = tuple(
 
 # Gateway API standard channel, applied from the upstream release asset where the cluster does
 # not manage these CRDs itself (GKE does: see GKE_MIN_GATEWAY_API_VERSION).
+# renovate: datasource=github-releases depName=kubernetes-sigs/gateway-api
 GATEWAY_API = "v1.6.1"
 GATEWAY_API_CRDS_URL = (
     "https://github.com/kubernetes-sigs/gateway-api/releases/download/"
@@ -114,6 +115,7 @@ EKS_ADDONS_BY_MINOR = {
 
 # cluster-autoscaler is released per Kubernetes minor and should match the cluster's; the
 # chart's default image follows only its newest minor. Same minors as the add-ons above.
+# renovate: datasource=docker depName=registry.k8s.io/autoscaling/cluster-autoscaler
 CLUSTER_AUTOSCALER_IMAGE_TAGS = {
     "1.33": "v1.33.6",
     "1.34": "v1.34.5",

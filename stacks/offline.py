@@ -123,6 +123,15 @@ def _computed_outputs(type_: str, name: str, inputs: dict[str, Any]) -> dict[str
                 for zone in inputs.get("nodeLocations", [])
             ],
         },
+        "gcp:iam/workloadIdentityPool:WorkloadIdentityPool": {
+            "name": f"projects/{GCP_PROJECT_NUMBER}/locations/global/workloadIdentityPools/"
+            f"{inputs.get('workloadIdentityPoolId', name)}",
+        },
+        "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider": {
+            "name": f"projects/{GCP_PROJECT_NUMBER}/locations/global/workloadIdentityPools/"
+            f"{inputs.get('workloadIdentityPoolId', 'pool')}/providers/"
+            f"{inputs.get('workloadIdentityPoolProviderId', name)}",
+        },
         "gcp:kms/cryptoKey:CryptoKey": {
             "id": f"projects/example-project/locations/europe-west1/keyRings/ring/"
             f"cryptoKeys/{inputs.get('name', name)}"

@@ -14,7 +14,15 @@ import pulumi
 from kube_platform.components.cluster import Cluster
 from kube_platform.components.kubernetes.namespace import platform_namespace
 from kube_platform.stacks.config import StackConfig
-from kube_platform.stacks.wiring import access, clusters, databases, gitops, secrets, traffic
+from kube_platform.stacks.wiring import (
+    access,
+    ci,
+    clusters,
+    databases,
+    gitops,
+    secrets,
+    traffic,
+)
 
 PLATFORM_NAMESPACE = "platform-system"
 
@@ -36,6 +44,8 @@ def build(cfg: StackConfig, stack: str) -> dict[str, Any]:
         "kubeconfig": pulumi.Output.secret(cluster.kubeconfig),
         **clusters.outputs(cluster),
     }
+    # Cloud identities only: CI takes over deploys once the first `pulumi up` created them.
+    outputs |= ci.build(cfg, cluster, stack)
     if cfg.bootstrap_phase == "cloud":
         # The first phase of a private cluster: nothing that talks to the Kubernetes API.
         return outputs

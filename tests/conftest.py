@@ -54,6 +54,7 @@ PLACEHOLDERS: list[tuple[str, str]] = [
     (r"\bZ0[0-9A-Z]+\b", "Z3M3LMPQ7DOKWD"),
     (r"\bacme-platform(-[a-z]+)?\b", r"payments-4821\1"),
     (r"\btail1234\.ts\.net\b", "tail9f3c2.ts.net"),
+    (r"\bacme/platform\b", "payments-team/platform-infra"),
     (r"\b203\.0\.113\.0/28\b", "198.51.100.16/28"),
     (r"\bkind-platform\b", "kind-laptop"),
 ]

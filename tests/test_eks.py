@@ -150,6 +150,7 @@ def test_access_entries_grant_admin_and_the_creator_gets_none(run_of, tier):
         assert sorted(e.inputs["principalArn"] for e in entries) == [
             "arn:aws:iam::123456789012:role/platform-admins",
             "arn:aws:iam::123456789012:role/platform-deployer",
+            f"arn:aws:iam::123456789012:role/platform-{tier}-ci-deploy",
             *(runner if tier == "prod" else []),
         ]
 

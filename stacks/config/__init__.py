@@ -8,6 +8,7 @@ so that the loader can report every problem at once.
 
 from kube_platform.stacks.config.access import AccessConfig, AppNamespaceConfig, TailscaleConfig
 from kube_platform.stacks.config.base import PROJECT, TIER_DEFAULTS, ConfigModel, Tier, TierDefaults
+from kube_platform.stacks.config.ci import CiAwsConfig, CiConfig, CiGcpConfig
 from kube_platform.stacks.config.cluster import (
     ClusterConfig,
     EksConfig,
@@ -71,6 +72,9 @@ __all__ = [
     "AppNamespaceConfig",
     "BackupSchedule",
     "CertificatesConfig",
+    "CiAwsConfig",
+    "CiConfig",
+    "CiGcpConfig",
     "CloudDnsConfig",
     "CloudStoreConfig",
     "ClusterConfig",

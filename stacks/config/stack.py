@@ -11,6 +11,8 @@ from kube_platform.components.gitops.argocd import ARGOCD_NAMESPACE
 from kube_platform.stacks.config.access import AccessConfig
 from kube_platform.stacks.config.access import problems as access_problems
 from kube_platform.stacks.config.base import PROJECT, TIER_DEFAULTS, ConfigModel, Tier, TierDefaults
+from kube_platform.stacks.config.ci import CiConfig
+from kube_platform.stacks.config.ci import problems as ci_problems
 from kube_platform.stacks.config.cluster import ClusterConfig, NodePoolConfig
 from kube_platform.stacks.config.cluster import problems as cluster_problems
 from kube_platform.stacks.config.databases import DatabaseConfig
@@ -66,6 +68,9 @@ class StackConfig(ConfigModel):
     gitops: GitOpsConfig | None = Field(
         None, description="The GitOps engine and the fleet repository it reconciles."
     )
+    ci: CiConfig | None = Field(
+        None, description="Identities GitHub Actions assume by OIDC (EKS and GKE stacks)."
+    )
 
     @property
     def defaults(self) -> TierDefaults:
@@ -93,6 +98,7 @@ class StackConfig(ConfigModel):
             *secrets_problems(self),
             *access_problems(self),
             *gitops_problems(self),
+            *ci_problems(self),
         ]
 
     def platform_routes(self) -> list[PlatformRoute]:
