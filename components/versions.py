@@ -63,6 +63,7 @@ CLUSTER_AUTOSCALER = Chart(
 FLUX_OPERATOR = Chart(
     "flux-operator", "0.58.1", "oci://ghcr.io/controlplaneio-fluxcd/charts/flux-operator"
 )
+# renovate: datasource=github-releases depName=fluxcd/flux2
 FLUX = "2.9.4"
 FLUX_REGISTRY = "ghcr.io/fluxcd"
 # Chart argo-cd 10.1.1 installs Argo CD v3.4.4 and its CRDs.

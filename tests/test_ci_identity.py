@@ -16,6 +16,7 @@ from kube_platform.components.ci import (
     GithubRepository,
 )
 from kube_platform.stacks import offline
+from kube_platform.stacks.config.ci import DEPLOY_ROLES
 from tests.conftest import stack_config
 from tests.test_config_errors import assert_rejected
 
@@ -191,10 +192,12 @@ def test_each_service_account_is_impersonated_by_exact_subjects_only(stack_run):
         for r in run.of_type("gcp:projects/iAMMember:IAMMember")
         if "-ci-" in r.name
     }
-    assert grants == {
-        "platform-gke-prod-ci-deploy-owner": "roles/owner",
-        "platform-gke-prod-ci-preview-viewer": "roles/viewer",
-    }
+    deploy = {role for name, role in grants.items() if "-ci-deploy-" in name}
+    assert deploy == set(DEPLOY_ROLES)
+    # It administers every service the program uses, yet no role of it may use a KMS key.
+    assert not deploy & {"roles/owner", "roles/editor"}
+    assert not [r for r in deploy if r.startswith("roles/cloudkms.crypto")]
+    assert {role for name, role in grants.items() if "-ci-preview-" in name} == {"roles/viewer"}
     preview = run.outputs["ciPreview"].value
     assert preview["gcp-workload-identity-provider"] == f"{pool}/providers/github"
     assert preview["gcp-service-account"].startswith("platform-prod-ci-preview@")

@@ -23,8 +23,13 @@ from tests.conftest import ROOT
 CONFIG = json.loads((ROOT / "renovate.json").read_text())
 MANAGERS = [m for m in CONFIG["customManagers"] if m["customType"] == "regex"]
 VERSIONS = "components/versions.py"
-# The Kubernetes window the platform is tested against: reviewed by hand, not a dependency.
-NOT_PINS = {"KUBERNETES_MIN", "KUBERNETES_MAX", "KUBERNETES_DEFAULT"}
+# Kubernetes minors the platform supports or needs: reviewed by hand, not a dependency.
+NOT_PINS = {
+    "KUBERNETES_MIN",
+    "KUBERNETES_MAX",
+    "KUBERNETES_DEFAULT",
+    "GKE_MIN_GATEWAY_API_VERSION",
+}
 VERSION = re.compile(r"v?\d+(?:\.\d+)+(?:[-+.][\w.-]*)?")
 IMAGE = re.compile(r"[a-z0-9-]+(?:\.[a-z0-9-]+)+(?::\d+)?/[\w./-]+:(?P<tag>\w[\w.-]*)")
 URL_VERSION = re.compile(r"/(?P<version>v?\d+\.\d+\.\d+[\w.-]*)/")

@@ -58,27 +58,6 @@ def _last_line(text: str) -> str:
     return lines[-1] if lines else "no output"
 
 
-def _supports_markdown(python: str, checkout: Path) -> bool:
-    """Whether the plan command `python` runs renders markdown (`--format markdown`). Reads its
-    source instead of running it: importing the program takes seconds."""
-    where = subprocess.run(
-        [python, "-c", _CLI_SOURCE],
-        cwd=checkout,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    cli = Path(where.stdout.strip())
-    return where.returncode == 0 and cli.is_file() and '"--format"' in cli.read_text()
-
-
-_CLI_SOURCE = (
-    "import importlib.util, pathlib; "
-    "print(pathlib.Path(importlib.util.find_spec('kube_platform.stacks').origin).parent "
-    "/ '__main__.py')"
-)
-
-
 def compare(
     stack: Stack,
     base: Path,
@@ -86,7 +65,6 @@ def compare(
     base_python: str,
     head_python: str,
     work: Path,
-    markdown: bool,
 ) -> Result:
     """One stack's difference, or why there is none."""
     if not (base / stack.folder / f"Pulumi.{stack.name}.yaml").is_file():
@@ -100,15 +78,11 @@ def compare(
         return Result(
             stack, f"no base plan ({_last_line(base_run.stderr)})", _fence(base_run.stderr)
         )
-    extra = ["--format", "markdown"] if markdown else []
-    head_run = _plan(head_python, head, stack, "--compare", str(old), *extra)
+    head_run = _plan(head_python, head, stack, "--compare", str(old), "--format", "markdown")
     if head_run.returncode != 0:
         return Result(stack, "the plan fails on this pull request", _fence(head_run.stderr))
-    if markdown:
-        text = head_run.stdout.strip()
-        return Result(stack, _first_line(text), text)
-    diff = head_run.stdout.split("Changes since", 1)[-1].split("\n", 1)[-1].strip()
-    return Result(stack, _last_line(diff), _fence(diff, "diff"))
+    text = head_run.stdout.strip()
+    return Result(stack, _first_line(text), text)
 
 
 def _first_line(text: str) -> str:
@@ -167,11 +141,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     head_stacks = stacks(head)
     removed = [s for s in stacks(base) if s not in head_stacks]
-    markdown = _supports_markdown(head_python, head)
     with tempfile.TemporaryDirectory() as work:
         results = [
-            compare(s, base, head, base_python, head_python, Path(work), markdown)
-            for s in head_stacks
+            compare(s, base, head, base_python, head_python, Path(work)) for s in head_stacks
         ]
     args.out.write_text(render(results, removed))
     print(f"wrote {args.out}: {len(results)} stacks")

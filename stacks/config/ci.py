@@ -63,13 +63,33 @@ class CiAwsConfig(ConfigModel):
         return value
 
 
+# What `pulumi up` of this program needs on a project: administer each service it uses, grant
+# roles (IAM), and act as the node pools' service accounts. The `*.admin` roles of Cloud KMS and
+# the others exclude cryptographic use, so the deploy identity cannot decrypt the SOPS key
+# without a visible change to its IAM policy.
+DEPLOY_ROLES = (
+    "roles/container.admin",
+    "roles/compute.admin",
+    "roles/iam.serviceAccountAdmin",
+    "roles/iam.serviceAccountUser",
+    "roles/iam.workloadIdentityPoolAdmin",
+    "roles/resourcemanager.projectIamAdmin",
+    "roles/serviceusage.serviceUsageAdmin",
+    "roles/cloudkms.admin",
+    "roles/storage.admin",
+    "roles/dns.admin",
+    "roles/secretmanager.admin",
+)
+
+
 class CiGcpConfig(ConfigModel):
     """Google Cloud side of the CI identities (GKE stacks)."""
 
     deploy_roles: list[str] = Field(
-        ["roles/owner"],
+        list(DEPLOY_ROLES),
         description="Project roles of the deploy service account: everything `pulumi up` of "
-        "this program may do (it grants IAM roles, so `roles/editor` alone is not enough).",
+        "this program may do. The default administers each service the program uses but never "
+        "uses a KMS key (`roles/owner` and `roles/editor` could decrypt SOPS files directly).",
     )
     enable_services: bool = Field(
         True, description="Enable the STS and IAM Credentials APIs the federation uses."
