@@ -124,8 +124,9 @@ CLUSTER_AUTOSCALER_IMAGE_TAGS = {
     "1.36": "v1.36.1",
 }
 
-# The CodeBuild-curated image the EKS deploy runner's jobs run on.
-CODEBUILD_RUNNER_IMAGE = "aws/codebuild/amazonlinux-x86_64-standard:5.0"
+# The CodeBuild-curated image the EKS deploy runner's jobs run on: Ubuntu 22.04, because
+# actions/setup-python installs Python only on the operating systems of GitHub's own runners.
+CODEBUILD_RUNNER_IMAGE = "aws/codebuild/standard:7.0"
 
 
 def eks_addons(kubernetes_version: str) -> dict[str, str]:

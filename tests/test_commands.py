@@ -1,8 +1,10 @@
 """Every command the docs show works as typed from the repository root: the state backend is
-Pulumi.yaml's, the passphrase comes from the file `make init` creates and the README says so
-before its first `pulumi` command; each `pulumi` command uses real subcommands and flags, names
-stacks the project ships and outputs the program exports. `make up` makes the cluster a dev
-stack points at only when it is a kind one."""
+Pulumi.yaml's unless a guide's section exports PULUMI_BACKEND_URL (nothing else switches it), the
+passphrase comes from the file `make init` creates and the README says so before its first
+`pulumi` command; each `pulumi`, `aws` and `gh` command uses real subcommands and flags; stacks
+are created with a secrets provider their backend can serve; commands name stacks the project
+ships and outputs the program exports. `make up` makes the cluster a dev stack points at only
+when it is a kind one."""
 
 from __future__ import annotations
 
@@ -11,10 +13,13 @@ import re
 import shlex
 import stat
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
+import botocore.session
 import pytest
 import yaml
+from botocore import xform_name
 
 from kube_platform.stacks import kube_context, loader
 from tests.conftest import CHECKED_STACKS, ROOT, SHIPPED_STACKS
@@ -42,56 +47,90 @@ FLAGS: dict[str, set[str]] = {
     "stack": {"--show-urns", "-u", "--show-ids", "-i", "--show-secrets", "--show-name"},
     "state delete": {"--yes", "-y", "--force", "--target-dependents"},
     "up": {"--yes", "-y", "--diff", "--refresh", "-r", "--skip-preview", "-f", "--target", "-t"},
-    "preview": {"--diff", "--refresh", "-r", "--target", "-t", "--json", "-j"},
+    "preview": {
+        "--diff", "--refresh", "-r", "--target", "-t", "--json", "-j", "--expect-no-changes",
+        "--policy-pack", "--policy-pack-config",
+    },
     "destroy": {"--yes", "-y", "--target", "-t", "--skip-preview", "-f"},
-}
+}  # fmt: skip
 TAKES_VALUE = {"--stack", "-s", "--type", "--config-file", "--secrets-provider", "--target", "-t"}
-TAKES_VALUE |= {"--copy-config-from", "--teams"}
+TAKES_VALUE |= {"--copy-config-from", "--teams", "--policy-pack", "--policy-pack-config"}
+# `pulumi login` records a backend in ~/.pulumi/credentials.json, but a project's `backend.url`
+# wins over stored credentials and PULUMI_BACKEND_URL over both (pulumi/pulumi
+# pkg/workspace/creds.go GetCurrentCloudURLWithSource; pkg/cmd/pulumi/auth/login.go
+# backendSourceHint: "neither `pulumi login` nor `pulumi logout` helps").
+NO_BACKEND_SWITCH = {"login", "logout"}
+# Secrets providers a shared backend can serve to CI (pulumi/pulumi stack/stack_new.go
+# possibleSecretsProviderChoices): a cloud key, or Pulumi Cloud's own ("default") there.
+KMS_PROVIDERS = ("awskms://", "gcpkms://", "azurekeyvault://", "hashivault://")
+CLOUD_BACKENDS = ("s3://", "gs://", "azblob://", "https://", "postgres://")
 
 
-def _shell_lines() -> list[tuple[str, str]]:
-    """Commands in sh/bash blocks (continuations joined) and in inline code spans."""
+@dataclass(frozen=True)
+class ShellLine:
+    where: str
+    backend: str  # the PULUMI_BACKEND_URL the line's section exports, else ""
+    text: str
+
+
+BACKEND_EXPORT = re.compile(r"export PULUMI_BACKEND_URL=(\S+)")
+
+
+def _shell_lines() -> list[ShellLine]:
+    """Commands in sh/bash blocks (continuations joined) and in inline code spans, each with
+    the backend its section (a `##` heading) exports."""
     found = []
     fence = re.compile(r"^( *)```(\w*)\n(.*?)^\1```", re.M | re.S)
     for path in DOCS:
-        text = path.read_text()
         where = str(path.relative_to(ROOT))
-        for match in fence.finditer(text):
-            if match.group(2) in ("sh", "bash"):
-                for line in match.group(3).replace("\\\n", " ").splitlines():
-                    found.append((where, re.sub(r"^#\s*\w+:\s*", "", line.strip())))
-        prose = fence.sub("", text)
-        found += [(where, span) for span in re.findall(r"`([^`\n]+)`", prose)]
+        for section in re.split(r"^(?=## )", path.read_text(), flags=re.M):
+            exported = BACKEND_EXPORT.findall(section)
+            backend = exported[-1].strip("'\"") if exported else ""
+            for match in fence.finditer(section):
+                if match.group(2) in ("sh", "bash"):
+                    for line in match.group(3).replace("\\\n", " ").splitlines():
+                        text = re.sub(r"^#\s*\w+:\s*", "", line.strip())
+                        found.append(ShellLine(where, backend, text))
+            prose = fence.sub("", section)
+            found += [ShellLine(where, backend, span) for span in re.findall(r"`([^`\n]+)`", prose)]
     return found
 
 
 SUBSTITUTION = re.compile(r"\$\(([^()]*)\)")
 
 
-def _pulumi_commands() -> list[tuple[str, list[str]]]:
-    """Each `pulumi ...` as its arguments; `$(...)` substitutions and `&&`, `;`, `|` lists are
+def _commands(tool: str) -> list[tuple[ShellLine, list[str]]]:
+    """Each `<tool> ...` as its arguments; `$(...)` substitutions and `&&`, `;`, `|` lists are
     taken apart first."""
     commands = []
-    for where, line in _shell_lines():
-        parts = [*SUBSTITUTION.findall(line), SUBSTITUTION.sub("VALUE", line)]
+    for line in _shell_lines():
+        parts = [*SUBSTITUTION.findall(line.text), SUBSTITUTION.sub("VALUE", line.text)]
         for part in parts:
-            if "pulumi" not in part:
+            if tool not in part:
                 continue  # prose in backticks need not be shell
             lexer = shlex.shlex(part, posix=True, punctuation_chars=";&|")
             lexer.whitespace_split = True
             lexer.commenters = "#"
             command: list[str] = []
-            for token in [*lexer, ";"]:
+            try:
+                tokens = [*lexer, ";"]
+            except ValueError:
+                continue  # prose with an unbalanced quote
+            for token in tokens:
                 if token.strip(";&|"):
                     command.append(token)
                     continue
-                if command[:1] == ["pulumi"] and len(command) > 1:
-                    commands.append((where, command))
+                if command[:1] == [tool] and len(command) > 1:
+                    commands.append((line, command))
                 command = []
     return commands
 
 
-COMMANDS = _pulumi_commands()
+COMMANDS = _commands("pulumi")
+
+
+def _ids(commands: list[tuple[ShellLine, list[str]]]) -> list[str]:
+    return [" ".join(args) for _, args in commands]
 
 
 def test_docs_show_pulumi_commands():
@@ -122,26 +161,177 @@ def _parse(args: list[str]) -> tuple[str, dict[str, str | None], list[str]]:
     return sub, flags, positional
 
 
-@pytest.mark.parametrize(("where", "args"), COMMANDS, ids=[" ".join(a) for _, a in COMMANDS])
-def test_pulumi_commands_use_real_subcommands_and_flags(where, args):
+@pytest.mark.parametrize(("line", "args"), COMMANDS, ids=_ids(COMMANDS))
+def test_pulumi_commands_use_real_subcommands_and_flags(line, args):
     sub, flags, _ = _parse(args)
-    assert sub in FLAGS, f"{where}: `{' '.join(args)}`: the docs use no `pulumi {sub}`"
+    assert sub not in NO_BACKEND_SWITCH, (
+        f"{line.where}: `{' '.join(args)}` does not switch this project's backend: "
+        "Pulumi.yaml's backend.url wins over stored credentials; say `export "
+        "PULUMI_BACKEND_URL=<url>` (or edit backend.url) instead"
+    )
+    assert sub in FLAGS, f"{line.where}: `{' '.join(args)}`: the docs use no `pulumi {sub}`"
     unknown = set(flags) - FLAGS[sub] - STACK_FLAGS
-    assert not unknown, f"{where}: `{' '.join(args)}`: no flag {sorted(unknown)}"
+    assert not unknown, f"{line.where}: `{' '.join(args)}`: no flag {sorted(unknown)}"
 
 
-@pytest.mark.parametrize(("where", "args"), COMMANDS, ids=[" ".join(a) for _, a in COMMANDS])
-def test_pulumi_commands_name_stacks_the_project_ships(where, args):
+def _creates_a_stack(sub: str, flags: dict[str, str | None]) -> bool:
+    return sub == "stack init" or (sub == "stack select" and bool({"--create", "-c"} & set(flags)))
+
+
+@pytest.mark.parametrize(("line", "args"), COMMANDS, ids=_ids(COMMANDS))
+def test_new_stacks_get_a_secrets_provider_their_backend_serves(line, args):
+    """The local backend's stacks encrypt with the passphrase `make init` creates. A stack in a
+    shared backend is deployed by CI, which has no such file: it takes a KMS key (or, in
+    Pulumi Cloud, the service's own provider)."""
+    sub, flags, _ = _parse(args)
+    if not _creates_a_stack(sub, flags):
+        return  # selecting an existing stack keeps its provider
+    provider = flags.get("--secrets-provider") or ""
+    command = f"{line.where}: `{' '.join(args)}`"
+    if not line.backend:
+        assert provider == "passphrase", (
+            f"{command}: the local backend encrypts secrets with the passphrase; say "
+            "`--secrets-provider passphrase`"
+        )
+        return
+    assert line.backend.startswith(CLOUD_BACKENDS), f"{command}: unknown backend {line.backend}"
+    cloud_service = line.backend.startswith("https://")
+    assert provider.startswith(KMS_PROVIDERS) or (cloud_service and provider == "default"), (
+        f"{command}: its section exports PULUMI_BACKEND_URL={line.backend}; give the stack a "
+        f"key CI can use too, such as `--secrets-provider "
+        f"'awskms://alias/pulumi-state?region=eu-west-1'`"
+    )
+
+
+@pytest.mark.parametrize(("line", "args"), COMMANDS, ids=_ids(COMMANDS))
+def test_pulumi_commands_name_stacks_the_project_ships(line, args):
     sub, flags, positional = _parse(args)
     named = [v for k, v in flags.items() if k in STACK_FLAGS]
     if sub in ("stack init", "stack select"):
         named += positional
-        assert flags.get("--secrets-provider") == "passphrase", (
-            f"{where}: `{' '.join(args)}`: the local backend encrypts secrets with the "
-            "passphrase; say `--secrets-provider passphrase`"
-        )
     for stack in named:
-        assert stack in SHIPPED_STACKS, f"{where}: `{' '.join(args)}`: no stack file for {stack}"
+        assert stack in SHIPPED_STACKS, (
+            f"{line.where}: `{' '.join(args)}`: no stack file for {stack}"
+        )
+
+
+def test_the_checks_catch_a_login_and_a_passphrase_in_a_shared_backend():
+    """The guides before these checks: `pulumi login s3://...` to pick the shared backend, and
+    a stack created there with the laptop's passphrase."""
+    shared = ShellLine("docs/aws.md", "s3://acme-pulumi-state?region=eu-west-1", "")
+    with pytest.raises(AssertionError, match="does not switch this project's backend"):
+        test_pulumi_commands_use_real_subcommands_and_flags(shared, ["pulumi", "login", "s3://b"])
+    with pytest.raises(AssertionError, match="give the stack a key CI can use"):
+        test_new_stacks_get_a_secrets_provider_their_backend_serves(
+            shared, ["pulumi", "stack", "init", "prod", "--secrets-provider", "passphrase"]
+        )
+    local = ShellLine("README.md", "", "")
+    with pytest.raises(AssertionError, match="say `--secrets-provider passphrase`"):
+        test_new_stacks_get_a_secrets_provider_their_backend_serves(
+            local, ["pulumi", "stack", "select", "--create", "dev"]
+        )
+    test_new_stacks_get_a_secrets_provider_their_backend_serves(
+        local, ["pulumi", "stack", "select", "prod"]
+    )
+
+
+# --- aws and gh -----------------------------------------------------------------------------
+
+# The AWS CLI builds each operation's options from the service model, one `--<member>` per
+# input member in kebab case (aws/aws-cli awscli/clidriver.py, botocore.xform_name); these
+# options exist for every command (awscli/data/cli.json) or every paginated one.
+AWS_GLOBAL = {
+    "--region", "--output", "--query", "--profile", "--endpoint-url", "--debug",
+    "--no-cli-pager", "--no-paginate", "--no-verify-ssl", "--cli-input-json",
+    "--generate-cli-skeleton", "--max-items", "--starting-token", "--page-size",
+}  # fmt: skip
+# Commands the CLI adds outside the service models (aws/aws-cli
+# awscli/customizations/eks/update_kubeconfig.py, eks/get_token.py, v2 sso/login.py).
+AWS_CUSTOM = {
+    ("eks", "update-kubeconfig"): {
+        "--name", "--kubeconfig", "--role-arn", "--proxy-url", "--dry-run", "--verbose",
+        "--alias", "--user-alias", "--assume-role-arn",
+    },
+    ("eks", "get-token"): {"--cluster-name", "--role-arn", "--cluster-id"},
+    ("sso", "login"): {"--sso-session", "--no-browser", "--use-device-code"},
+}  # fmt: skip
+AWS_SERVICES = {"s3api": "s3"}  # CLI command name -> botocore service name
+# Flags of the gh commands the docs use (cli/cli v2.60.0 pkg/cmd/variable/set/set.go with the
+# `--repo` override of pkg/cmd/variable/variable.go, pkg/cmd/api/api.go,
+# pkg/cmd/pr/create/create.go).
+GH_FLAGS = {
+    "variable set": {
+        "--body", "-b", "--env", "-e", "--org", "-o", "--visibility", "-v", "--repos", "-r",
+        "--env-file", "-f", "--repo", "-R",
+    },
+    "api": {
+        "--method", "-X", "--field", "-F", "--raw-field", "-f", "--header", "-H", "--jq", "-q",
+        "--template", "-t", "--paginate", "--slurp", "--input", "--silent", "--include", "-i",
+        "--hostname", "--preview", "-p", "--cache", "--verbose",
+    },
+    "pr create": {
+        "--fill", "-f", "--fill-first", "--fill-verbose", "--title", "-t", "--body", "-b",
+        "--base", "-B", "--head", "-H", "--draft", "-d", "--reviewer", "-r", "--label", "-l",
+        "--web", "-w", "--dry-run",
+    },
+}  # fmt: skip
+
+AWS_COMMANDS = _commands("aws")
+GH_COMMANDS = _commands("gh")
+
+
+def _flags(args: list[str]) -> set[str]:
+    return {a.split("=", 1)[0] for a in args if a.startswith("-")}
+
+
+def _aws_options(service: str, operation: str) -> set[str] | None:
+    if (service, operation) in AWS_CUSTOM:
+        return AWS_CUSTOM[service, operation] | AWS_GLOBAL
+    session = botocore.session.get_session()
+    model = session.get_service_model(AWS_SERVICES.get(service, service))
+    names = {xform_name(o, "-"): o for o in model.operation_names}
+    if operation not in names:
+        return None
+    shape = model.operation_model(names[operation]).input_shape
+    members = shape.members.items() if shape is not None else []
+    options = {f"--{xform_name(m, '-')}" for m, _ in members}
+    options |= {f"--no-{xform_name(m, '-')}" for m, t in members if t.type_name == "boolean"}
+    return options | AWS_GLOBAL
+
+
+def test_docs_show_aws_and_gh_commands():
+    assert len(AWS_COMMANDS) >= 10 and len(GH_COMMANDS) >= 5
+
+
+@pytest.mark.parametrize(("line", "args"), AWS_COMMANDS, ids=_ids(AWS_COMMANDS))
+def test_aws_commands_use_real_operations_and_options(line, args):
+    service, operation = [a for a in args[1:] if not a.startswith("-")][:2]
+    options = _aws_options(service, operation)
+    assert options is not None, f"{line.where}: `{' '.join(args)}`: no `aws {service} {operation}`"
+    unknown = _flags(args) - options
+    assert not unknown, f"{line.where}: `{' '.join(args)}`: no option {sorted(unknown)}"
+
+
+@pytest.mark.parametrize(("line", "args"), GH_COMMANDS, ids=_ids(GH_COMMANDS))
+def test_gh_commands_use_real_subcommands_and_flags(line, args):
+    sub = next((s for s in GH_FLAGS if args[1 : 1 + len(s.split())] == s.split()), None)
+    assert sub is not None, f"{line.where}: `{' '.join(args)}`: the docs use no such gh command"
+    unknown = _flags(args) - GH_FLAGS[sub]
+    assert not unknown, f"{line.where}: `{' '.join(args)}`: no flag {sorted(unknown)}"
+
+
+def test_the_aws_and_gh_checks_catch_made_up_options():
+    line = ShellLine("docs/aws.md", "", "")
+    with pytest.raises(AssertionError, match=r"no option \['--name'\]"):
+        test_aws_commands_use_real_operations_and_options(
+            line, ["aws", "codeconnections", "create-connection", "--name", "platform-github"]
+        )
+    with pytest.raises(AssertionError, match="no `aws eks describe-runner`"):
+        test_aws_commands_use_real_operations_and_options(line, ["aws", "eks", "describe-runner"])
+    with pytest.raises(AssertionError, match=r"no flag \['--environment'\]"):
+        test_gh_commands_use_real_subcommands_and_flags(
+            line, ["gh", "variable", "set", "X", "--environment", "prod", "--body", "y"]
+        )
 
 
 @pytest.fixture(scope="module")
@@ -155,11 +345,12 @@ def exported(checked_run) -> dict[str, bool]:
 
 
 def test_stack_output_commands_name_real_outputs(exported):
-    for where, args in COMMANDS:
+    for line, args in COMMANDS:
         sub, flags, positional = _parse(args)
         if sub != "stack output" or not positional:
             continue
         name = positional[0]
+        where = line.where
         assert name in exported, f"{where}: `{' '.join(args)}`: the program exports no {name}"
         if exported[name] and "--json" not in flags:
             assert "--show-secrets" in flags, (

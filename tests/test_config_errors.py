@@ -18,7 +18,6 @@ from tests.conftest import ROOT
 EKS_RUNNER = {
     "connectionArn": "arn:aws:codeconnections:eu-west-1:123456789012:connection/0a1b2c3d-4e5f",
     "repository": "acme/platform",
-    "policyArns": ["arn:aws:iam::aws:policy/AdministratorAccess"],
 }
 EKS = {
     "kind": "eks",

@@ -16,7 +16,14 @@ from kube_platform.components.cluster.eks_node_groups import zone_share
 from kube_platform.stacks import loader, offline
 from kube_platform.stacks.wiring import clusters
 from tests.conftest import ROOT, stack_config
-from tests.test_config_errors import EKS, POOL, assert_rejected, base, cloud, errors_of
+from tests.test_config_errors import (
+    EKS,
+    EKS_RUNNER,
+    POOL,
+    assert_rejected,
+    base,
+    cloud,
+)
 
 SSO_ROLE = (
     "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/eu-west-1/"
@@ -145,13 +152,12 @@ def test_access_entries_grant_admin_and_the_creator_gets_none(run_of, tier):
             "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
         )
         assert policy.inputs["accessScope"] == {"type": "cluster"}
-    runner = [f"arn:aws:iam::123456789012:role/platform-{tier}-deploy-runner"]
+    # Exactly the listed principals: the deploy runner's role (prod) gets no entry.
     if tier != "dev":
         assert sorted(e.inputs["principalArn"] for e in entries) == [
             "arn:aws:iam::123456789012:role/platform-admins",
             "arn:aws:iam::123456789012:role/platform-deployer",
             f"arn:aws:iam::123456789012:role/platform-{tier}-ci-deploy",
-            *(runner if tier == "prod" else []),
         ]
 
 
@@ -664,8 +670,7 @@ CASES = {
                     **EKS["eks"],
                     "deployRunner": {
                         "connectionArn": "github-connection",
-                        "repository": "https://github.com/acme/platform",
-                        "policyArns": [],
+                        "repository": "acme/platform",
                     },
                 },
             }
@@ -697,30 +702,41 @@ def test_every_supported_eks_minor_has_an_autoscaler_release():
         assert tag.startswith(f"v{minor}."), (minor, tag)
 
 
-def test_a_runner_needs_a_github_repository_and_a_policy():
-    config = cloud(
-        {
-            **EKS,
-            "eks": {
-                **EKS["eks"],
-                "deployRunner": {
-                    **EKS["eks"]["deployRunner"],
-                    "repository": "https://github.com/acme/platform",
-                    "policyArns": [],
-                },
-            },
-        }
+def _with_runner(**runner) -> dict:
+    return cloud({**EKS, "eks": {**EKS["eks"], "deployRunner": {**EKS_RUNNER, **runner}}})
+
+
+def test_a_runner_needs_a_github_repository():
+    assert_rejected(
+        _with_runner(repository="https://github.com/acme/platform"),
+        "platform:cluster.eks.deployRunner.repository: 'https://github.com/acme/platform' is "
+        "not a GitHub repository; write it as '<owner>/<name>', such as 'acme/platform'",
     )
-    lines = errors_of(config)
-    assert (
-        "Pulumi.test.yaml: platform:cluster.eks.deployRunner.repository: "
-        "'https://github.com/acme/platform' is not a GitHub repository; write it as "
-        "'<owner>/<name>', such as 'acme/platform'"
-    ) in lines
-    assert any(
-        line.startswith("Pulumi.test.yaml: platform:cluster.eks.deployRunner.policyArns:")
-        for line in lines
-    ), lines
+
+
+def test_a_runner_takes_no_policies():
+    """Stack files written for the runner that was a cluster admin with its own policies."""
+    assert_rejected(
+        _with_runner(policyArns=["arn:aws:iam::aws:policy/AdministratorAccess"]),
+        "platform:cluster.eks.deployRunner: policyArns is no longer accepted: the runner's role "
+        "gets only what CodeBuild needs, because any workflow job of the repository can ask for "
+        "the runner. Jobs on it deploy as the CI deploy role they assume by OIDC (platform:ci); "
+        "remove policyArns",
+    )
+
+
+def test_a_runner_takes_the_jobs_of_the_repository_ci_trusts():
+    config = _with_runner(repository="acme/other")
+    config["platform:ci"] = {"repository": "acme/platform", "environment": "staging"}
+    config["platform:cluster"]["eks"]["adminPrincipals"].append(
+        "arn:aws:iam::123456789012:role/platform-staging-ci-deploy"
+    )
+    assert_rejected(
+        config,
+        "platform:cluster.eks.deployRunner.repository: 'acme/other' differs from ci.repository "
+        "'acme/platform', whose jobs alone may assume the deploy role; the runner must take "
+        "that repository's jobs, so set both to the same repository",
+    )
 
 
 def test_a_minor_without_add_on_pins_is_rejected(monkeypatch):
@@ -770,12 +786,15 @@ def test_the_cloud_phase_builds_the_cluster_and_runner_and_nothing_in_the_cluste
     ]
     # Every resource keeps its name, parent and type in the full deploy that follows.
     assert set(cloud_phase.registrations) <= set(stack_run("prod").registrations)
-    assert cloud_phase.outputs["deployRunnerLabel"].value == (
-        "codebuild-platform-prod-deploy-${{ github.run_id }}-${{ github.run_attempt }}"
+    # What the laptop hands to GitHub next: the runner's label (the repository variable
+    # PULUMI_RUNNER_PROD, as typed) and the CI identities, which already exist.
+    assert cloud_phase.outputs["deployRunnerLabel"].value == "codebuild-platform-prod-deploy"
+    assert cloud_phase.outputs["ciDeployRole"].value == (
+        "arn:aws:iam::123456789012:role/platform-prod-ci-deploy"
     )
     assert set(cloud_phase.outputs) == {
         "tier", "cloud", "clusterName", "kubernetesVersion", "endpoint", "kubeconfig",
-        "deployRunnerLabel",
+        "deployRunnerLabel", "ciDeployRole", "ciPreview",
     }  # fmt: skip
 
 
@@ -800,15 +819,18 @@ def test_the_deploy_runner_runs_github_jobs_inside_the_vpc(stack_run):
     assert project.inputs["serviceRole"] == role.outputs["arn"]
     trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]
     assert trust["Principal"] == {"Service": "codebuild.amazonaws.com"}
-    attached = [
-        r.inputs["policyArn"]
-        for r in run.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
-        if r.inputs["role"] == "platform-prod-deploy-runner"
-    ]
-    assert attached == ["arn:aws:iam::aws:policy/AdministratorAccess"]
     [egress] = run.of_type("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")
     assert egress.inputs["securityGroupId"] in project.inputs["vpcConfig"]["securityGroupIds"]
-    assert run.outputs["deployRunnerLabel"].value.startswith("codebuild-platform-prod-deploy-")
+    assert run.outputs["deployRunnerLabel"].value == f"codebuild-{project.inputs['name']}"
+    [webhook] = run.of_type("aws:codebuild/webhook:Webhook")
+    assert webhook.inputs["filterGroups"] == [
+        {
+            "filters": [
+                {"type": "EVENT", "pattern": "WORKFLOW_JOB_QUEUED"},
+                {"type": "WORKFLOW_NAME", "pattern": "^Deploy$"},
+            ]
+        }
+    ]
 
 
 def test_a_routed_office_network_gets_an_attachment_and_routes(stack_run):
@@ -882,7 +904,7 @@ def test_private_subnets_reach_s3_through_a_gateway_endpoint(stack_run, tier):
     assert one(run, CLUSTER).inputs["upgradePolicy"] == {"supportType": "STANDARD"}
 
 
-def _verify(deployer: str, admins: list[str], runner_roles: list[str]) -> str:
+def _verify(deployer: str, admins: list[str]) -> str:
     """The deploying identity as the cluster component checks it, against a bare provider."""
     found = {}
 
@@ -890,7 +912,7 @@ def _verify(deployer: str, admins: list[str], runner_roles: list[str]) -> str:
         import pulumi_aws as aws
 
         provider = aws.Provider("aws", region="eu-west-1")
-        found["identity"] = eks_deployer.verify_deployer(provider, admins, runner_roles)
+        found["identity"] = eks_deployer.verify_deployer(provider, admins)
         return {}
 
     offline.run("test", config={}, program=program, project_dir=ROOT, deployer=deployer)
@@ -899,19 +921,17 @@ def _verify(deployer: str, admins: list[str], runner_roles: list[str]) -> str:
 
 def test_the_deploying_identity_is_the_role_behind_its_session():
     deployer = "arn:aws:iam::123456789012:role/platform-deployer"
-    assert _verify(deployer, [deployer], []) == deployer
-    # A role listed without the path its ARN has, and the runner's own role.
+    assert _verify(deployer, [deployer]) == deployer
+    # A role listed without the path its ARN has.
     assert (
         _verify(
             SSO_ROLE,
             ["arn:aws:iam::123456789012:role/AWSReservedSSO_PlatformAdmin_0a1b2c3d4e5f6789"],
-            [],
         )
         == SSO_ROLE
     )
-    runner = "arn:aws:iam::123456789012:role/platform-prod-deploy-runner"
-    assert _verify(runner, [deployer], ["platform-prod-deploy-runner"]) == runner
+    # The deploy runner's own role is no admin principal, nor is a namesake in another account.
     with pytest.raises(eks_deployer.ForeignDeployerError):
-        _verify(runner, [deployer], [])
+        _verify("arn:aws:iam::123456789012:role/platform-prod-deploy-runner", [deployer])
     with pytest.raises(eks_deployer.ForeignDeployerError):
-        _verify("arn:aws:iam::210987654321:role/platform-deployer", [deployer], [])
+        _verify("arn:aws:iam::210987654321:role/platform-deployer", [deployer])

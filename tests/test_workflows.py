@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from kube_platform.components.cluster.eks_deploy_runner import DEPLOY_WORKFLOW, workflow_pattern
 from tests.conftest import FIXTURES, ROOT
 
 WORKFLOWS = ROOT / ".github" / "workflows"
@@ -136,6 +137,63 @@ def test_both_reusable_workflows_take_the_same_oidc_inputs():
         assert oidc <= set(call["inputs"]), name
         for job in _load(name)["jobs"].values():
             assert job["permissions"]["id-token"] == "write"
+
+
+PULUMI_COMMAND = re.compile(r"(^|[\s;&|(])pulumi\s")
+
+
+def _runs_pulumi(step: dict) -> bool:
+    return step.get("uses", "").startswith("pulumi/actions@") or bool(
+        PULUMI_COMMAND.search(step.get("run", ""))
+    )
+
+
+def test_every_pulumi_step_gets_the_shared_state_backend():
+    """Pulumi.yaml's `backend.url` (file://) wins over `pulumi login` and over pulumi/actions'
+    `cloud-url` input, which only runs a login; only PULUMI_BACKEND_URL overrides it
+    (pulumi/pulumi pkg/workspace/creds.go GetCurrentCloudURLWithSource: the environment, then
+    the project, then stored credentials; pulumi/actions v7.0.0 src/login.ts runs `pulumi login
+    <cloud-url>`, and the Automation API passes the step's environment to the CLI)."""
+    found = []
+    for path in FILES:
+        workflow = _load(path.name)
+        for name, job in workflow["jobs"].items():
+            for step in job.get("steps", []):
+                if not _runs_pulumi(step):
+                    continue
+                env = {**workflow.get("env", {}), **job.get("env", {}), **step.get("env", {})}
+                found.append((path.name, name, step.get("name", step.get("uses"))))
+                assert "PULUMI_BACKEND_URL" in env, (path.name, name, step)
+    assert {(f, j) for f, j, _ in found} == {
+        ("pulumi-up.yml", "up"),
+        ("pulumi-preview.yml", "preview"),
+    }
+    for name in ("pulumi-up.yml", "pulumi-preview.yml"):
+        job = next(iter(_load(name)["jobs"].values()))
+        assert (
+            job["env"]["PULUMI_BACKEND_URL"]
+            == "${{ inputs.backend-url || vars.PULUMI_BACKEND_URL }}"
+        )
+        # An empty backend stops the job before pulumi could fall back to the file:// backend.
+        first = job["steps"][0]
+        assert first["if"] == "env.PULUMI_BACKEND_URL == ''" and "exit 1" in first["run"]
+
+
+def test_the_deploy_runner_takes_the_prod_deploy_of_this_workflow():
+    """The runner's webhook starts builds only for the workflow named in
+    `deployRunner.workflow` (default: this deploy workflow's name), and the reusable workflows
+    turn the exported label into the `runs-on` CodeBuild requires:
+    `codebuild-<project>-${{ github.run_id }}-${{ github.run_attempt }}` (AWS CodeBuild user
+    guide, "Tutorial: Configure a CodeBuild-hosted GitHub Actions runner")."""
+    deploy = _load("deploy.yml")
+    assert re.fullmatch(workflow_pattern(DEPLOY_WORKFLOW), deploy["name"])
+    assert deploy["jobs"]["prod"]["with"]["runs-on"].startswith("${{ vars.PULUMI_RUNNER_PROD")
+    for name in ("pulumi-up.yml", "pulumi-preview.yml"):
+        runs_on = " ".join(next(iter(_load(name)["jobs"].values()))["runs-on"].split())
+        assert runs_on == (
+            "${{ startsWith(inputs.runs-on, 'codebuild-') && format('{0}-{1}-{2}', "
+            "inputs.runs-on, github.run_id, github.run_attempt) || inputs.runs-on }}"
+        ), name
 
 
 @pytest.fixture(scope="module")

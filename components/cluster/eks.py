@@ -6,8 +6,9 @@ aws-auth, managed add-ons in the order nodes need them, a node group per pool an
 hardened launch templates, cluster-autoscaler, and Pod Identity (or IRSA) for workloads.
 
 With `in_cluster` off only cloud resources are built (the first phase of a deployment that
-cannot reach a private endpoint yet); an optional deploy runner inside the VPC then runs the
-full deployment.
+cannot reach a private endpoint yet); an optional deploy runner inside the VPC then gives the
+full deployment a network path to the endpoint (it runs as an admin principal, never as the
+runner's own role).
 """
 
 from __future__ import annotations
@@ -171,12 +172,9 @@ class EksCluster(Cluster):
             return self.cloud_opts(self, **kwargs)
 
         if args.in_cluster:
-            # Before anything exists: whoever deploys must be able to reach the API later.
-            eks_deployer.verify_deployer(
-                self.cloud_provider,
-                args.admin_principals,
-                [eks_deploy_runner.role_name(args.cluster_name)] if args.deploy_runner else [],
-            )
+            # Before anything exists: whoever deploys must be able to reach the API later. The
+            # cloud phase installs nothing in the cluster, so any identity may run it.
+            eks_deployer.verify_deployer(self.cloud_provider, args.admin_principals)
 
         network = self._network(name, args, opts_)
         self.vpc_id = network.vpc_id
@@ -241,14 +239,12 @@ class EksCluster(Cluster):
             opts=opts_,
         )
         self.node_groups = node_groups
-        admin_access = list(control.admin_access)
         self.deploy_runner_label: str | None = None
         if args.deploy_runner is not None:
             runner = eks_deploy_runner.create_deploy_runner(
                 name,
                 args.deploy_runner,
                 cluster_name=args.cluster_name,
-                eks_cluster_name=eks.name,
                 region=args.region,
                 vpc_id=network.vpc_id,
                 subnet_ids=network.private_subnet_ids,
@@ -257,9 +253,8 @@ class EksCluster(Cluster):
                 tags=args.tags,
                 opts=opts_,
             )
-            admin_access.append(runner.admin_access)
-            self.deploy_runner_label = runner.runs_on
-        self.workload_dependencies = [*node_groups, *early, *late.addons, *admin_access]
+            self.deploy_runner_label = runner.label
+        self.workload_dependencies = [*node_groups, *early, *late.addons, *control.admin_access]
 
         self.kubeconfig = pulumi.Output.secret(
             pulumi.Output.all(eks.name, eks.endpoint, eks.certificate_authority.data).apply(

@@ -4,9 +4,16 @@ A private-only API endpoint answers only inside the VPC and the networks routed 
 created by the same deployment has nobody inside it, so a first deployment from a laptop can
 build the cloud resources but never the in-cluster ones. This runner closes the gap: a CodeBuild
 project that serves as a self-hosted GitHub Actions runner, in the private subnets, with its own
-security group admitted to the API endpoint and its role an admin access entry of the cluster.
-Its webhook starts a build for every queued workflow job (`WORKFLOW_JOB_QUEUED`); a job runs on
-it with `runs-on: codebuild-<project>-${{ github.run_id }}-${{ github.run_attempt }}`.
+security group admitted to the API endpoint.
+
+The runner is a network location, not an identity. Any workflow job of the repository can ask
+for its label, including a pull request's modified workflow, so its role may do only what
+CodeBuild itself needs (write the build's logs, put its interface in the VPC, use the GitHub
+connection): no cluster access and no other policy. A deploy job on it assumes the CI deploy
+role by OIDC, which trusts only jobs in the stack's GitHub environment (required reviewers).
+The webhook also starts builds only for queued jobs (`WORKFLOW_JOB_QUEUED`) of the deploy
+workflow (`WORKFLOW_NAME`); a job runs on it with
+`runs-on: codebuild-<project>-${{ github.run_id }}-${{ github.run_attempt }}`.
 
 CodeBuild reaches GitHub through a CodeConnections connection, which a person creates and
 approves once (GitHub asks the organisation to install the AWS Connector app); the runner's
@@ -27,13 +34,14 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from kube_platform.components import versions
 from kube_platform.components.cluster import eks_identity
-from kube_platform.components.cluster.eks_control_plane import grant_admin
 
 _CONNECTION_ARN = re.compile(
     r"^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection/[\w-]+$"
 )
 _REPOSITORY = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
 BUILD_TIMEOUT_MINUTES = 120
+# `name:` of .github/workflows/deploy.yml, the only workflow whose jobs the runner takes.
+DEPLOY_WORKFLOW = "Deploy"
 
 
 class EksDeployRunnerArgs(BaseModel):
@@ -45,9 +53,11 @@ class EksDeployRunnerArgs(BaseModel):
         description="ARN of an available CodeConnections connection to GitHub."
     )
     repository: str = Field(description="GitHub repository `<owner>/<name>` whose jobs it runs.")
-    policy_arns: tuple[str, ...] = Field(
+    workflow: str = Field(
+        DEPLOY_WORKFLOW,
         min_length=1,
-        description="IAM managed policies of the runner's role: what the jobs may do in AWS.",
+        description="Name (`name:`) of the workflow whose queued jobs start a build; a job of a "
+        "reusable workflow counts under the name of the workflow that calls it.",
     )
     compute_type: Literal[
         "BUILD_GENERAL1_SMALL", "BUILD_GENERAL1_MEDIUM", "BUILD_GENERAL1_LARGE"
@@ -77,11 +87,15 @@ def role_name(cluster_name: str) -> str:
 
 
 def runs_on_label(cluster_name: str) -> str:
-    """The `runs-on` label of a workflow job that runs on this runner."""
-    return (
-        f"codebuild-{project_name(cluster_name)}"
-        + "-${{ github.run_id }}-${{ github.run_attempt }}"
-    )
+    """The runner's label without the per-run suffix: a job runs on it with `runs-on:
+    <label>-${{ github.run_id }}-${{ github.run_attempt }}` (the reusable workflows append
+    that suffix to a `codebuild-` label themselves)."""
+    return f"codebuild-{project_name(cluster_name)}"
+
+
+def workflow_pattern(workflow: str) -> str:
+    """The webhook's WORKFLOW_NAME regular expression: exactly this workflow name."""
+    return f"^{re.escape(workflow)}$"
 
 
 @dataclass
@@ -89,9 +103,7 @@ class DeployRunner:
     role: aws.iam.Role
     security_group: aws.ec2.SecurityGroup
     project: aws.codebuild.Project
-    # The runner's admin access entry (its policy association).
-    admin_access: pulumi.Resource
-    runs_on: str
+    label: str
 
 
 def create_deploy_runner(
@@ -99,7 +111,6 @@ def create_deploy_runner(
     runner: EksDeployRunnerArgs,
     *,
     cluster_name: str,
-    eks_cluster_name: pulumi.Input[str],
     region: str,
     vpc_id: pulumi.Input[str],
     subnet_ids: Sequence[pulumi.Input[str]],
@@ -118,13 +129,6 @@ def create_deploy_runner(
         tags=tags,
         opts=opts(),
     )
-    for policy_arn in runner.policy_arns:
-        aws.iam.RolePolicyAttachment(
-            f"{resource}-{policy_arn.rsplit('/', 1)[-1]}",
-            role=role.name,
-            policy_arn=policy_arn,
-            opts=opts(),
-        )
     log_group = aws.cloudwatch.LogGroup(
         resource,
         name=f"/aws/codebuild/{project}",
@@ -132,8 +136,8 @@ def create_deploy_runner(
         tags=tags,
         opts=opts(),
     )
-    # What CodeBuild itself needs: write its logs, put the build's interface in the VPC, and
-    # fetch GitHub tokens through the connection.
+    # All the role may do, and all CodeBuild itself needs: write its logs, put the build's
+    # interface in the VPC, and fetch GitHub tokens through the connection.
     own_needs = aws.iam.RolePolicy(
         resource,
         role=role.id,
@@ -200,6 +204,10 @@ def create_deploy_runner(
         # CodeBuild checks the VPC permissions when the project is created.
         opts=opts(depends_on=[own_needs]),
     )
+    # A repository webhook: only this repository's jobs reach it, and of those only the
+    # queued jobs of the deploy workflow start a build. (CodeBuild's HEAD_REF filter applies
+    # to push and pull request events, not to workflow jobs; deploys are kept to the default
+    # branch by the GitHub environment's branch rule, whose jobs alone the deploy role trusts.)
     aws.codebuild.Webhook(
         resource,
         project_name=build_project.name,
@@ -209,19 +217,20 @@ def create_deploy_runner(
                 filters=[
                     aws.codebuild.WebhookFilterGroupFilterArgs(
                         type="EVENT", pattern="WORKFLOW_JOB_QUEUED"
-                    )
+                    ),
+                    aws.codebuild.WebhookFilterGroupFilterArgs(
+                        type="WORKFLOW_NAME", pattern=workflow_pattern(runner.workflow)
+                    ),
                 ]
             )
         ],
         opts=opts(),
     )
-    admin = grant_admin(name, "deploy-runner", eks_cluster_name, role.arn, region, opts)
     return DeployRunner(
         role=role,
         security_group=security_group,
         project=build_project,
-        admin_access=admin,
-        runs_on=runs_on_label(cluster_name),
+        label=runs_on_label(cluster_name),
     )
 
 

@@ -5,7 +5,8 @@ as anyone else would create the cluster and then time out on the first Kubernete
 the identity is checked before anything is created: the caller's ARN, or for an assumed role
 the role it came from (`sts:GetCallerIdentity` names the session, IAM's session context names
 the role), must be one of the cluster's admin principals. Roles compare by account and name,
-since access entries accept a role ARN with or without its path.
+since access entries accept a role ARN with or without its path. The deploy runner's own role
+is never one: a job on the runner deploys as the CI deploy role it assumes by OIDC.
 """
 
 from __future__ import annotations
@@ -39,26 +40,18 @@ def principal_key(arn: str) -> tuple[str, str, str] | None:
     return (match[1], match[2], match[3]) if match else None
 
 
-def deploying_identity(provider: pulumi.ProviderResource) -> tuple[str, str]:
-    """(IAM principal ARN, account id) this deployment runs as."""
+def deploying_identity(provider: pulumi.ProviderResource) -> str:
+    """The IAM principal ARN this deployment runs as (for an assumed role, the role)."""
     invoke = pulumi.InvokeOptions(provider=provider)
     caller = aws.get_caller_identity(opts=invoke)
-    context = aws.iam.get_session_context(arn=caller.arn, opts=invoke)
-    return context.issuer_arn, caller.account_id
+    return aws.iam.get_session_context(arn=caller.arn, opts=invoke).issuer_arn
 
 
-def verify_deployer(
-    provider: pulumi.ProviderResource,
-    admin_principals: Iterable[str],
-    admin_role_names: Iterable[str] = (),
-) -> str:
-    """The deploying identity, when it is one of `admin_principals` or a role of this account
-    named in `admin_role_names` (roles the deployment itself grants admin); raises
+def verify_deployer(provider: pulumi.ProviderResource, admin_principals: Iterable[str]) -> str:
+    """The deploying identity, when it is one of `admin_principals`; raises
     ForeignDeployerError otherwise."""
-    identity, account = deploying_identity(provider)
+    identity = deploying_identity(provider)
     admins = list(admin_principals)
-    allowed = {principal_key(a) for a in admins}
-    allowed |= {(account, "role", n) for n in admin_role_names}
-    if principal_key(identity) not in allowed:
+    if principal_key(identity) not in {principal_key(a) for a in admins}:
         raise ForeignDeployerError(identity, admins)
     return identity

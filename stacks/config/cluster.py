@@ -11,6 +11,7 @@ from pydantic import Field, field_validator, model_validator
 
 from kube_platform.components import versions
 from kube_platform.components.cluster import aws_instances
+from kube_platform.components.cluster.eks_deploy_runner import DEPLOY_WORKFLOW
 from kube_platform.stacks.config.base import ConfigModel, Tier
 from kube_platform.stacks.types import Cidr, KubernetesVersion, Name, SecretValue, matching
 
@@ -105,11 +106,6 @@ _GitHubRepository = matching(
     re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$"),
     "is not a GitHub repository; write it as '<owner>/<name>', such as 'acme/platform'",
 )
-_PolicyArn = matching(
-    re.compile(r"^arn:aws[a-z-]*:iam::(aws|\d{12}):policy/.+$"),
-    "is not an IAM managed policy ARN; use one such as "
-    "'arn:aws:iam::aws:policy/AdministratorAccess' or one of your account's policies",
-)
 
 
 class EksNetworkConfig(ConfigModel):
@@ -191,23 +187,40 @@ class EksNetworkConfig(ConfigModel):
 
 class EksDeployRunnerConfig(ConfigModel):
     """A GitHub Actions runner inside the VPC (a CodeBuild project in the private subnets), so
-    the full deployment reaches a private API endpoint (docs/aws.md)."""
+    the full deployment reaches a private API endpoint (docs/aws.md). It is a network location
+    only: its role may do nothing but run the build, and a deploy job on it assumes the CI
+    deploy role (`platform:ci`) by OIDC."""
 
     connection_arn: _ConnectionArn = Field(
         description="ARN of a CodeConnections connection to GitHub, created and approved once "
         "in the console (its status must be AVAILABLE)."
     )
     repository: _GitHubRepository = Field(
-        description="GitHub repository `<owner>/<name>` whose workflow jobs the runner takes."
+        description="GitHub repository `<owner>/<name>` whose workflow jobs the runner takes; "
+        "the one in `ci.repository`."
     )
-    policy_arns: list[_PolicyArn] = Field(
+    workflow: str = Field(
+        DEPLOY_WORKFLOW,
         min_length=1,
-        description="IAM managed policies of the runner's role: what `pulumi up` may do in the "
-        "account (it creates VPCs, IAM roles, KMS keys, EKS clusters, buckets).",
+        description="Name (`name:`) of the workflow whose queued jobs start the runner "
+        "(CodeBuild's `WORKFLOW_NAME` filter); jobs of a reusable workflow count under the name "
+        "of the workflow that calls it. The default is the name of `.github/workflows/deploy.yml`.",
     )
     compute_type: Literal[
         "BUILD_GENERAL1_SMALL", "BUILD_GENERAL1_MEDIUM", "BUILD_GENERAL1_LARGE"
     ] = Field("BUILD_GENERAL1_MEDIUM", description="CodeBuild compute type of a job.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_policies(cls, data: object) -> object:
+        if isinstance(data, dict) and ("policyArns" in data or "policy_arns" in data):
+            raise ValueError(
+                "policyArns is no longer accepted: the runner's role gets only what CodeBuild "
+                "needs, because any workflow job of the repository can ask for the runner. Jobs "
+                "on it deploy as the CI deploy role they assume by OIDC (platform:ci); remove "
+                "policyArns"
+            )
+        return data
 
 
 class EksConfig(ConfigModel):
@@ -555,7 +568,26 @@ def _eks_problems(cfg: StackConfig) -> list[tuple[str, str]]:
         )
     found.extend(_eks_pool_problems(cfg, eks))
     found.extend(_first_deploy_problems(cfg, eks))
+    found.extend(_deploy_runner_problems(cfg, eks))
     return found
+
+
+def _deploy_runner_problems(cfg: StackConfig, eks: EksConfig) -> list[tuple[str, str]]:
+    """The runner's role has no rights of its own: a deploy job on it assumes the CI deploy
+    role, which trusts only jobs of `ci.repository`'s GitHub environment."""
+    runner = eks.deploy_runner
+    if runner is None or cfg.ci is None:
+        return []
+    if runner.repository != cfg.ci.repository:
+        return [
+            (
+                "cluster.eks.deployRunner.repository",
+                f"'{runner.repository}' differs from ci.repository '{cfg.ci.repository}', "
+                "whose jobs alone may assume the deploy role; the runner must take that "
+                "repository's jobs, so set both to the same repository",
+            )
+        ]
+    return []
 
 
 def _eks_pool_problems(cfg: StackConfig, eks: EksConfig) -> list[tuple[str, str]]:

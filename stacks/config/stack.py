@@ -50,10 +50,12 @@ class StackConfig(ConfigModel):
     bootstrap_phase: Literal["cloud", "full"] = Field(
         "full",
         description="`cloud` builds only what needs cloud APIs (the network, the EKS cluster "
-        "with its node groups, add-ons, access entries and identities, and the deploy runner) "
-        "and nothing that talks to the Kubernetes API: the first deployment of a private EKS "
-        "cluster from outside its network. `full` builds everything. Never go back to `cloud` "
-        "once a full deployment ran: it would remove everything inside the cluster.",
+        "with its node groups, add-ons, access entries and identities, the deploy runner and "
+        "the CI identities) and nothing that talks to the Kubernetes API: the first deployment "
+        "of a private EKS cluster from outside its network, by any identity allowed to create "
+        "those (the check that `pulumi up` runs as an admin principal applies to `full` only). "
+        "`full` builds everything. Never go back to `cloud` once a full deployment ran: it "
+        "would remove everything inside the cluster.",
     )
     cluster: ClusterConfig = Field(description="The Kubernetes cluster.")
     node_pools: list[NodePoolConfig] = Field([], description="Node pools (EKS and GKE only).")

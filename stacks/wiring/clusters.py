@@ -32,7 +32,8 @@ def make_cluster(cfg: StackConfig, stack: str) -> Cluster:
 def outputs(cluster: Cluster) -> dict[str, Any]:
     """Stack outputs of a cluster beyond the common contract."""
     if isinstance(cluster, EksCluster) and cluster.deploy_runner_label is not None:
-        # The `runs-on` label of workflow jobs that deploy from inside the VPC.
+        # The runner's label as the workflows take it (repository variable PULUMI_RUNNER_PROD);
+        # they append the `-<run id>-<attempt>` suffix CodeBuild requires.
         return {"deployRunnerLabel": cluster.deploy_runner_label}
     return {}
 
@@ -66,17 +67,18 @@ def _eks(cfg: StackConfig, name: str, stack: str) -> Cluster:
     try:
         return EksCluster(name, _eks_args(cfg, name))
     except ForeignDeployerError as exc:
-        listed = (
-            "neither in this list nor the deploy runner's role"
+        runner = (
+            " On the deploy runner, assume the CI deploy role first (the runner's own role "
+            "is no admin)."
             if cfg.cluster.eks.deploy_runner
-            else "not in this list"
+            else ""
         )
         raise ConfigurationError(
             f"Pulumi.{stack}.yaml: platform:cluster.eks.adminPrincipals: this `pulumi up` runs "
-            f"as {exc.identity}, which is {listed}; the cluster grants its creator no implicit "
-            "admin, so the deployment could not reach the Kubernetes API. Run it as one of the "
-            f"listed principals (an assumed role counts as its role), or add {exc.identity} "
-            "to the list"
+            f"as {exc.identity}, which is not in this list; the cluster grants its creator no "
+            "implicit admin, so the deployment could not reach the Kubernetes API. Run it as "
+            "one of the listed principals (an assumed role counts as its role), or add "
+            f"{exc.identity} to the list.{runner}"
         ) from None
 
 
@@ -109,7 +111,7 @@ def _eks_args(cfg: StackConfig, name: str) -> EksClusterArgs:
             EksDeployRunnerArgs(
                 connection_arn=runner.connection_arn,
                 repository=runner.repository,
-                policy_arns=tuple(runner.policy_arns),
+                workflow=runner.workflow,
                 compute_type=runner.compute_type,
             )
             if runner is not None

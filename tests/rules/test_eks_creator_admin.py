@@ -4,9 +4,11 @@ With `bootstrapClusterCreatorAdminPermissions` on, EKS creates an access entry f
 that creates the cluster; the platform's own access entry for the same ARN (from
 `adminPrincipals`, which lists the deployer) then fails with 409 ResourceInUseException. The
 flag forces a new cluster when changed, so it must be the same at every tier and ignored after
-creation. Without it only access entries grant access, so the identity that runs `pulumi up`
-(for an assumed role, the role behind the session, from `aws_iam_session_context`) must be an
-admin principal, checked before anything is created.
+creation. Without it only access entries grant access, so the identity that runs a full
+`pulumi up` (for an assumed role, the role behind the session, from `aws_iam_session_context`)
+must be an admin principal, checked before anything is created. The deploy runner's own role is
+none (tests/rules/test_eks_deploy_runner.py): a job on the runner deploys as the CI deploy role
+it assumes by OIDC. The cloud phase creates nothing in the cluster and is not checked.
 
 Sources:
 - pulumi/pulumi-eks issue #2373 (the creator's implicit entry duplicates an explicit access
@@ -61,7 +63,15 @@ def test_the_rule_catches_creator_admin_below_prod(checked_run):
     ]
 
 
-def test_a_deployer_that_is_no_admin_principal_is_stopped_before_anything_exists():
+@pytest.mark.parametrize(
+    "deployer",
+    [
+        "arn:aws:iam::123456789012:role/laptop-admin",
+        # The runner's own role, as a job that assumed no role would run.
+        "arn:aws:iam::123456789012:role/platform-prod-deploy-runner",
+    ],
+)
+def test_a_deployer_that_is_no_admin_principal_is_stopped_before_anything_exists(deployer):
     monitor = offline.RecordingMonitor(offline.RecordingMocks(preview=False))
     with pytest.raises(ConfigurationError) as caught:
         offline.run(
@@ -69,15 +79,15 @@ def test_a_deployer_that_is_no_admin_principal_is_stopped_before_anything_exists
             config=stack_config("prod"),
             project_dir=ROOT,
             monitor=monitor,
-            deployer="arn:aws:iam::123456789012:role/laptop-admin",
+            deployer=deployer,
         )
     assert str(caught.value) == (
-        "Pulumi.prod.yaml: platform:cluster.eks.adminPrincipals: this `pulumi up` runs as "
-        "arn:aws:iam::123456789012:role/laptop-admin, which is neither in this list nor the "
-        "deploy runner's role; the cluster grants its creator no implicit admin, so the "
-        "deployment could not reach the Kubernetes API. Run it as one of the listed principals "
-        "(an assumed role counts as its role), or add "
-        "arn:aws:iam::123456789012:role/laptop-admin to the list"
+        f"Pulumi.prod.yaml: platform:cluster.eks.adminPrincipals: this `pulumi up` runs as "
+        f"{deployer}, which is not in this list; the cluster grants its creator no implicit "
+        "admin, so the deployment could not reach the Kubernetes API. Run it as one of the "
+        f"listed principals (an assumed role counts as its role), or add {deployer} to the "
+        "list. On the deploy runner, assume the CI deploy role first (the runner's own role "
+        "is no admin)."
     )
     # Only the cluster component and its AWS provider: nothing in the cloud yet.
     assert {r.type for r in monitor.registrations.values()} == {
