@@ -14,7 +14,14 @@ import pulumi
 from kube_platform.components.cluster import Cluster
 from kube_platform.components.kubernetes.namespace import platform_namespace
 from kube_platform.stacks.config import StackConfig
-from kube_platform.stacks.wiring import access, clusters, databases, secrets, traffic
+from kube_platform.stacks.wiring import (
+    access,
+    clusters,
+    databases,
+    observability,
+    secrets,
+    traffic,
+)
 
 PLATFORM_NAMESPACE = "platform-system"
 
@@ -37,10 +44,23 @@ def build(cfg: StackConfig, stack: str) -> dict[str, Any]:
         "kubeconfig": pulumi.Output.secret(cluster.kubeconfig),
         "platformNamespace": PLATFORM_NAMESPACE,
     }
-    edge = traffic.build(cfg, cluster, stack)
+    # Before any chart that renders a ServiceMonitor or PodMonitor.
+    monitoring_crds = observability.crds(cfg, cluster)
+    edge = traffic.build(cfg, cluster, stack, monitoring_crds=monitoring_crds)
     outputs |= edge.outputs
-    outputs |= databases.build(cfg, cluster, stack, cert_manager=edge.cert_manager)
-    platform_secrets = secrets.build(cfg, cluster, stack)
+    outputs |= databases.build(
+        cfg, cluster, stack, cert_manager=edge.cert_manager, monitoring_crds=monitoring_crds
+    )
+    platform_secrets = secrets.build(cfg, cluster, stack, monitoring_crds=monitoring_crds)
     outputs |= platform_secrets.outputs
     outputs |= access.build(cfg, cluster, stack, secret_store=platform_secrets.store)
+    # Last: it watches, and routes alerts about, everything above.
+    outputs |= observability.build(
+        cfg,
+        cluster,
+        stack,
+        crds=monitoring_crds,
+        edge=edge,
+        secret_store=platform_secrets.store,
+    )
     return outputs

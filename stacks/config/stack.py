@@ -14,6 +14,8 @@ from kube_platform.stacks.config.cluster import ClusterConfig, NodePoolConfig
 from kube_platform.stacks.config.cluster import problems as cluster_problems
 from kube_platform.stacks.config.databases import DatabaseConfig
 from kube_platform.stacks.config.databases import problems as database_problems
+from kube_platform.stacks.config.observability import ObservabilityConfig
+from kube_platform.stacks.config.observability import problems as observability_problems
 from kube_platform.stacks.config.secrets import SecretsConfig
 from kube_platform.stacks.config.secrets import problems as secrets_problems
 from kube_platform.stacks.config.traffic import CertificatesConfig, DnsConfig, IngressConfig
@@ -44,6 +46,9 @@ class StackConfig(ConfigModel):
     databases: list[DatabaseConfig] = Field([], description="Postgres clusters.")
     secrets: SecretsConfig = Field(SecretsConfig(), description="Secret management.")
     access: AccessConfig = Field(AccessConfig(), description="Private access and baseline.")
+    observability: ObservabilityConfig = Field(
+        ObservabilityConfig(), description="Monitoring, alerts and dashboards."
+    )
 
     @property
     def defaults(self) -> TierDefaults:
@@ -70,6 +75,7 @@ class StackConfig(ConfigModel):
             *database_problems(self),
             *secrets_problems(self),
             *access_problems(self),
+            *observability_problems(self),
         ]
 
     @property
@@ -84,6 +90,10 @@ class StackConfig(ConfigModel):
     def postgres_backups(self, db: DatabaseConfig) -> bool:
         enabled = db.backups.enabled
         return self.defaults.backups if enabled is None else enabled
+
+    def postgres_monitoring(self, db: DatabaseConfig) -> bool:
+        """A PodMonitor for the cluster: as set, else whenever the monitoring stack runs."""
+        return self.observability.enabled if db.monitoring is None else db.monitoring
 
     def postgres_anti_affinity(self, db: DatabaseConfig) -> str:
         if db.anti_affinity is not None:

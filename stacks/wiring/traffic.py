@@ -18,7 +18,9 @@ from kube_platform.components.traffic.dns import ExternalDns, ExternalDnsArgs
 from kube_platform.components.traffic.dns_zone import CloudDnsZone, DnsZone, Route53Zone
 from kube_platform.components.traffic.ingress import Ingress, IngressArgs, RouteNamespace
 from kube_platform.components.traffic.private_ca import PRIVATE_CA, PrivateCaArgs
+from kube_platform.stacks import footprint
 from kube_platform.stacks.config import PROJECT, StackConfig
+from kube_platform.stacks.config.observability import MONITORING_NAMESPACE, grafana_hostname
 
 TLS_SECRET = "platform-tls"
 
@@ -28,10 +30,19 @@ class Traffic:
     outputs: dict[str, Any] = field(default_factory=dict)
     # The cert-manager release; components that need cert-manager's CRDs depend on it.
     cert_manager: pulumi.Resource | None = None
+    # The Gateway and its listeners; routes of other concerns attach to them.
+    ingress: Ingress | None = None
 
 
-def build(cfg: StackConfig, cluster: Cluster, stack: str) -> Traffic:
+def build(
+    cfg: StackConfig,
+    cluster: Cluster,
+    stack: str,
+    *,
+    monitoring_crds: pulumi.Resource | None = None,
+) -> Traffic:
     domain = cfg.ingress.domain
+    tier = cfg.tier
     ingress = Ingress(
         "ingress",
         cluster,
@@ -46,6 +57,11 @@ def build(cfg: StackConfig, cluster: Cluster, stack: str) -> Traffic:
             internal=cfg.ingress.internal,
             deletion_protection=cfg.protect_stateful,
             aws_vpc_id=getattr(cluster, "vpc_id", None) if cluster.cloud == "aws" else None,
+            monitoring_crds=monitoring_crds,
+            traefik_resources=footprint.requests(tier, "traefik"),
+            load_balancer_controller_resources=footprint.requests(
+                tier, "aws-load-balancer-controller"
+            ),
         ),
     )
     zone = dns_zone(cfg, cluster)
@@ -82,6 +98,16 @@ def build(cfg: StackConfig, cluster: Cluster, stack: str) -> Traffic:
                 else None
             ),
             depends_on=[ingress.crds] if ingress.crds is not None else [],
+            monitoring_crds=monitoring_crds,
+            resources={
+                workload: footprint.requests(tier, key)
+                for workload, key in (
+                    ("controller", "cert-manager"),
+                    ("webhook", "cert-manager-webhook"),
+                    ("cainjector", "cert-manager-cainjector"),
+                    ("approver-policy", "approver-policy"),
+                )
+            },
         ),
     )
     outputs: dict[str, Any] = {
@@ -97,21 +123,28 @@ def build(cfg: StackConfig, cluster: Cluster, stack: str) -> Traffic:
                 zone=zone,
                 txt_owner_id=f"{PROJECT}-{stack}",
                 policy=cfg.dns.policy or ("upsert-only" if cfg.ha else "sync"),
+                monitoring_crds=monitoring_crds,
+                resources=footprint.requests(tier, "external-dns"),
             ),
         )
         outputs["dnsZone"] = zone.name
-    return Traffic(outputs=outputs, cert_manager=certificates.release)
+    return Traffic(outputs=outputs, cert_manager=certificates.release, ingress=ingress)
 
 
 def route_namespaces(cfg: StackConfig) -> tuple[RouteNamespace, ...]:
-    """The application namespaces that list hostnames (validated by `StackConfig.problems`)."""
+    """The application namespaces that list hostnames, and Grafana's namespace for its
+    hostname (validated by `StackConfig.problems`)."""
     if cfg.ingress.domain is None:
         return ()
-    return tuple(
+    apps = tuple(
         RouteNamespace(name=n.name, hostnames=tuple(n.hostnames))
         for n in cfg.access.namespaces
         if n.hostnames
     )
+    grafana = grafana_hostname(cfg)
+    if grafana is None:
+        return apps
+    return (*apps, RouteNamespace(name=MONITORING_NAMESPACE, hostnames=(grafana,)))
 
 
 def wildcard(cfg: StackConfig) -> bool:
