@@ -456,27 +456,24 @@ def gitops_alerts(engine: Literal["flux", "argocd"]) -> list[Alert]:
     ]
 
 
-def rule_groups(sources: AlertSources) -> dict[str, list[dict[str, Any]]]:
-    """PrometheusRule name -> its rule groups, for the pieces a stack installs."""
-    groups: dict[str, list[tuple[str, list[Alert]]]] = {}
+def rule_groups(sources: AlertSources) -> list[dict[str, Any]]:
+    """The rule groups of the pieces a stack installs, one group per piece (and per Postgres
+    cluster), for one PrometheusRule."""
+    groups: list[tuple[str, list[Alert]]] = []
     if sources.certificates:
-        groups["platform-certificates"] = [("certificates", certificate_alerts())]
+        groups.append(("certificates", certificate_alerts()))
     if sources.ingress:
-        groups["platform-ingress"] = [("ingress", ingress_alerts(sources.ingress_error_ratio))]
+        groups.append(("ingress", ingress_alerts(sources.ingress_error_ratio)))
     if sources.external_dns:
-        groups["platform-dns"] = [("external-dns", dns_alerts())]
+        groups.append(("external-dns", dns_alerts()))
     if sources.external_secrets:
-        groups["platform-secrets"] = [("external-secrets", secrets_alerts())]
-    if sources.databases:
-        groups["platform-postgres"] = [
-            (f"postgres-{db.namespace}-{db.name}", postgres_alerts(db)) for db in sources.databases
-        ]
+        groups.append(("external-secrets", secrets_alerts()))
+    groups += [
+        (f"postgres-{db.namespace}-{db.name}", postgres_alerts(db)) for db in sources.databases
+    ]
     nodes = node_pool_alerts(sources)
     if nodes:
-        groups["platform-nodes"] = [("node-pools", nodes)]
+        groups.append(("node-pools", nodes))
     if sources.gitops is not None:
-        groups["platform-gitops"] = [("gitops", gitops_alerts(sources.gitops))]
-    return {
-        name: [{"name": group, "rules": [a.rule() for a in alerts]} for group, alerts in entries]
-        for name, entries in groups.items()
-    }
+        groups.append(("gitops", gitops_alerts(sources.gitops)))
+    return [{"name": name, "rules": [a.rule() for a in alerts]} for name, alerts in groups]

@@ -44,6 +44,8 @@ from kube_platform.components.traffic.gateway_api import (
 RELEASE = versions.KUBE_PROMETHEUS_STACK.name
 GRAFANA_SERVICE = f"{RELEASE}-grafana"
 GRAFANA_ADMIN_SECRET = "grafana-admin"
+# The PrometheusRule holding every platform alert, a group per platform piece.
+ALERTS_RULE = "platform-alerts"
 PROMETHEUS_SERVICE_ACCOUNT = "prometheus"
 GMP_WRITER_ROLE = "roles/monitoring.metricWriter"
 
@@ -242,12 +244,13 @@ class Monitoring(pulumi.ComponentResource):
             timeout_seconds=900,
         )
 
-        for rule_name, groups in rule_groups(args.alerts).items():
+        groups = rule_groups(args.alerts)
+        if groups:
             monitoring_object(
                 cluster,
-                f"{name}-{rule_name}",
+                f"{name}-platform-alerts",
                 kind="PrometheusRule",
-                metadata={"name": rule_name, "namespace": args.namespace},
+                metadata={"name": ALERTS_RULE, "namespace": args.namespace},
                 spec={"groups": groups},
                 crds=args.crds,
                 parent=self,
