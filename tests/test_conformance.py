@@ -184,6 +184,7 @@ STATEFUL_TYPES = {
     "aws:eks/cluster:Cluster",
     "aws:kms/key:Key",
     "aws:s3/bucket:Bucket",
+    "aws:amp/workspace:Workspace",
     "gcp:container/cluster:Cluster",
     "gcp:kms/keyRing:KeyRing",
     "gcp:kms/cryptoKey:CryptoKey",

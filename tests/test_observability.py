@@ -349,6 +349,25 @@ OBSERVABILITY_CASES = {
         "platform:databases[0].monitoring: a PodMonitor needs the monitoring stack, which "
         "observability.enabled: false turns off; remove monitoring or enable observability",
     ),
+    "no listener left for Grafana": (
+        base(
+            ingress={"domain": "apps.example.com"},
+            access={
+                "namespaces": [
+                    {"name": "apps", "hostnames": [f"h{i}.apps.example.com" for i in range(63)]}
+                ]
+            },
+        ),
+        "platform:observability.grafana: Grafana's hostname needs an HTTPS listener of its own, "
+        "and the 63 application hostnames leave none of the Gateway's 63; use wildcards for "
+        "application hostnames",
+    ),
+    "receivers without the monitoring stack": (
+        base(observability={"enabled": False, "alerting": {"discord": {}}}),
+        "platform:observability.alerting: receivers are configured but observability.enabled "
+        "is false, so nothing would send alerts; enable observability or remove "
+        "observability.alerting",
+    ),
     "retention without a unit": (
         base(observability={"retention": "15"}),
         "platform:observability.retention: '15' is not a Prometheus retention; write a number "

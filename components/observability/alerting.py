@@ -17,7 +17,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from kube_platform.components.security.secrets import SecretStoreRef
+from kube_platform.components.security.secrets import SecretStoreRef, external_secret
 
 RECEIVERS_SECRET = "alertmanager-receivers"
 CONFIG_NAME = "platform"
@@ -93,8 +93,6 @@ def receivers_secret(
     """The Secret the receivers read: synced from the cloud store, or created from config."""
     opts = cluster.child_opts(parent, depends_on=depends_on)
     if args.from_store is not None and args.store_key is not None:
-        from kube_platform.components.security.secrets import external_secret
-
         return external_secret(
             f"{name}-alert-receivers",
             store=args.from_store,

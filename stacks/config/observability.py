@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from kube_platform.components.traffic.ingress import MAX_HTTPS_LISTENERS
 from kube_platform.stacks.config.access import overlaps, within
 from kube_platform.stacks.config.base import ConfigModel, Tier
 from kube_platform.stacks.types import SecretValue, matching
@@ -202,6 +203,14 @@ def problems(cfg: StackConfig) -> list[tuple[str, str]]:
     kind = cfg.cluster.kind
     found: list[tuple[str, str]] = []
     if not obs.enabled:
+        if obs.alerting.receivers or obs.alerting.secret_key is not None:
+            found.append(
+                (
+                    "observability.alerting",
+                    "receivers are configured but observability.enabled is false, so nothing "
+                    "would send alerts; enable observability or remove observability.alerting",
+                )
+            )
         monitored = [i for i, db in enumerate(cfg.databases) if db.monitoring]
         found += [
             (
@@ -267,6 +276,16 @@ def problems(cfg: StackConfig) -> list[tuple[str, str]]:
                             "observability.grafana.hostname to another name",
                         )
                     )
+        app_hostnames = sum(len(n.hostnames) for n in cfg.access.namespaces)
+        if app_hostnames == MAX_HTTPS_LISTENERS:  # more is refused with the namespaces
+            found.append(
+                (
+                    key,
+                    f"Grafana's hostname needs an HTTPS listener of its own, and the "
+                    f"{app_hostnames} application hostnames leave none of the Gateway's "
+                    f"{MAX_HTTPS_LISTENERS}; use wildcards for application hostnames",
+                )
+            )
     found += _alerting_problems(cfg)
     return found
 
