@@ -99,10 +99,9 @@ def test_prod_spreads_prometheus_and_alertmanager_across_zones(stack_run):
 
 def test_control_plane_scrapes_follow_the_cluster():
     args = MonitoringArgs(crds=None, cert_manager=None, cluster_label="c")
-    off = stack_values(args, cloud="aws", service_account_annotations={}, remote_write=None)
+    off = stack_values(args, service_account_annotations={}, remote_write=None)
     on = stack_values(
         args.model_copy(update={"control_plane_metrics": True}),
-        cloud="existing",
         service_account_annotations={},
         remote_write=None,
     )

@@ -230,7 +230,6 @@ class Monitoring(pulumi.ComponentResource):
             namespace=args.namespace,
             values=stack_values(
                 args,
-                cloud=cluster.cloud,
                 service_account_annotations=(
                     identity.service_account_annotations if identity is not None else {}
                 ),
@@ -397,7 +396,6 @@ def _volume_claim(size: str) -> dict[str, Any]:
 def stack_values(
     args: MonitoringArgs,
     *,
-    cloud: str,
     service_account_annotations: dict[str, Any],
     remote_write: list[dict[str, Any]] | None,
 ) -> dict[str, Any]:
