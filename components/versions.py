@@ -68,6 +68,13 @@ FLUX = "2.9.4"
 FLUX_REGISTRY = "ghcr.io/fluxcd"
 # Chart argo-cd 10.1.1 installs Argo CD v3.4.4 and its CRDs.
 ARGO_CD = Chart("argo-cd", "10.1.1", "https://argoproj.github.io/argo-helm")
+# prometheus-operator v0.93.1, Prometheus, Alertmanager, Grafana 12.11.1 (grafana-community),
+# kube-state-metrics 8.4.0 and prometheus-node-exporter 4.56.1 (the chart's Chart.yaml).
+KUBE_PROMETHEUS_STACK = Chart(
+    "kube-prometheus-stack",
+    "88.5.3",
+    "oci://ghcr.io/prometheus-community/charts/kube-prometheus-stack",
+)
 
 # CRDs of charts that keep them in crds/, which Helm installs once and never upgrades: the
 # platform applies them itself from the chart's tagged source, so they follow the chart.
@@ -76,6 +83,51 @@ AWS_LOAD_BALANCER_CONTROLLER_CRDS_URLS = tuple(
     f"v{AWS_LOAD_BALANCER_CONTROLLER.version}/helm/aws-load-balancer-controller/crds/{name}"
     for name in ("crds.yaml", "gateway-crds.yaml")
 )
+
+# The prometheus-operator CRDs exactly as kube-prometheus-stack bundles them (its crds/
+# sub-chart, which Helm never upgrades), from the chart's release tag. Several exceed the
+# 256 KiB annotation client-side apply keeps, so they are applied server-side.
+MONITORING_CRDS = (
+    "alertmanagerconfigs",
+    "alertmanagers",
+    "podmonitors",
+    "probes",
+    "prometheusagents",
+    "prometheuses",
+    "prometheusrules",
+    "scrapeconfigs",
+    "servicemonitors",
+    "thanosrulers",
+)
+MONITORING_CRDS_URLS = tuple(
+    "https://raw.githubusercontent.com/prometheus-community/helm-charts/"
+    f"kube-prometheus-stack-{KUBE_PROMETHEUS_STACK.version}/charts/kube-prometheus-stack/"
+    f"charts/crds/crds/crd-{name}.yaml"
+    for name in MONITORING_CRDS
+)
+
+# Grafana dashboards, downloaded by Grafana's init container at start from their upstream
+# sources at these pins (nothing is copied into this repository). Traefik's is the one its
+# docs name for Kubernetes, at the Traefik release the pinned chart deploys; Flux's is the
+# flux-operator's own, at the operator release the platform pins for Flux.
+TRAEFIK_APP_VERSION = "v3.7.11"
+TRAEFIK_DASHBOARD_URL = (
+    "https://raw.githubusercontent.com/traefik/traefik/"
+    f"{TRAEFIK_APP_VERSION}/contrib/grafana/traefik-kubernetes.json"
+)
+FLUX_OPERATOR_VERSION = "v0.58.1"
+FLUX_DASHBOARD_URL = (
+    "https://raw.githubusercontent.com/controlplaneio-fluxcd/flux-operator/"
+    f"{FLUX_OPERATOR_VERSION}/config/monitoring/dashboards/flux-performance.json"
+)
+# grafana.com dashboard 11001 ("Cert-manager"), its first revision.
+CERT_MANAGER_DASHBOARD = (11001, 1)
+
+# Google Cloud Managed Service for Prometheus: the Prometheus fork of self-deployed collection
+# (GoogleCloudPlatform/prometheus-engine manifests/operator.yaml), which exports to Monarch
+# with the pod's workload identity. Used only when remote write to Google is enabled.
+GMP_PROMETHEUS_IMAGE = ("gke.gcr.io", "prometheus-engine/prometheus", "v2.53.5-gmp.2-gke.0")
+GMP_PROMETHEUS_VERSION = "v2.53.5"
 
 # Gateway API standard channel, applied from the upstream release asset where the cluster does
 # not manage these CRDs itself (GKE does: see GKE_MIN_GATEWAY_API_VERSION).

@@ -90,6 +90,11 @@ def _computed_outputs(type_: str, name: str, inputs: dict[str, Any]) -> dict[str
             "payloadUrl": "https://codebuild.eu-west-1.amazonaws.com/webhooks",
             "url": f"https://api.github.com/repos/example/hooks/{name}",
         },
+        "aws:amp/workspace:Workspace": {
+            "arn": f"arn:aws:aps:eu-west-1:{ACCOUNT_ID}:workspace/ws-0a1b2c3d",
+            "prometheusEndpoint": "https://aps-workspaces.eu-west-1.amazonaws.com/workspaces/"
+            "ws-0a1b2c3d/",
+        },
         "aws:sqs/queue:Queue": {
             "arn": f"arn:aws:sqs:eu-west-1:{ACCOUNT_ID}:{name}",
             "url": f"https://sqs.eu-west-1.amazonaws.com/{ACCOUNT_ID}/{name}",

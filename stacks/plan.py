@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kube_platform.stacks import plan_replacements
+from kube_platform.stacks import plan_footprint, plan_replacements
 from kube_platform.stacks.config import PROJECT
 from kube_platform.stacks.offline import Run
 
@@ -142,6 +142,7 @@ def render_tree(run: Run) -> str:
     lines.append(_summary_of_run(run) + ":")
     counts = Counter(r.type for r in run.registrations.values())
     lines.extend(f"  {n:4d}  {t}" for t, n in sorted(counts.items()))
+    lines += ["", plan_footprint.render(run)]
     return "\n".join(lines)
 
 
@@ -591,4 +592,6 @@ def render_markdown(run: Run) -> str:
     lines += [f"| {n} | {_md(t)} |" for t, n in sorted(counts.items())]
     lines += ["", "</details>", "", "<details><summary>Resource tree</summary>", "", "```text"]
     lines += [render_tree(run).split("\n\n")[0], "```", "", "</details>"]
+    lines += ["", "<details><summary>Requests the platform reserves</summary>", "", "```text"]
+    lines += [plan_footprint.render(run), "```", "", "</details>"]
     return "\n".join(lines) + "\n"

@@ -20,6 +20,7 @@ from kube_platform.stacks.wiring import (
     clusters,
     databases,
     gitops,
+    observability,
     secrets,
     traffic,
 )
@@ -51,14 +52,33 @@ def build(cfg: StackConfig, stack: str) -> dict[str, Any]:
         return outputs
     platform_namespace(cluster, PLATFORM_NAMESPACE, cluster)
     outputs["platformNamespace"] = PLATFORM_NAMESPACE
-    edge = traffic.build(cfg, cluster, stack)
+    # Before any chart that renders a ServiceMonitor or PodMonitor.
+    monitoring_crds = observability.crds(cfg, cluster)
+    edge = traffic.build(cfg, cluster, stack, monitoring_crds=monitoring_crds)
     outputs |= edge.outputs
-    outputs |= databases.build(cfg, cluster, stack, cert_manager=edge.cert_manager)
-    platform_secrets = secrets.build(cfg, cluster, stack)
+    outputs |= databases.build(
+        cfg, cluster, stack, cert_manager=edge.cert_manager, monitoring_crds=monitoring_crds
+    )
+    platform_secrets = secrets.build(cfg, cluster, stack, monitoring_crds=monitoring_crds)
     outputs |= platform_secrets.outputs
     outputs |= access.build(cfg, cluster, stack, secret_store=platform_secrets.store)
-    # Last: the GitOps engine takes over from here, told the facts of everything above.
+    # The GitOps engine takes over from here, told the facts of everything above.
     outputs |= gitops.build(
-        cfg, cluster, stack, traffic=edge, secrets=platform_secrets, outputs=outputs
+        cfg,
+        cluster,
+        stack,
+        traffic=edge,
+        secrets=platform_secrets,
+        outputs=outputs,
+        monitoring_crds=monitoring_crds,
+    )
+    # Last: it watches, and routes alerts about, everything above.
+    outputs |= observability.build(
+        cfg,
+        cluster,
+        stack,
+        crds=monitoring_crds,
+        edge=edge,
+        secret_store=platform_secrets.store,
     )
     return outputs

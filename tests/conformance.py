@@ -3,8 +3,10 @@ when everything conforms), so a test can report all of them at once."""
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -45,11 +47,27 @@ CHART_SCHEMAS = {
     "cluster-autoscaler": "cluster-autoscaler/chart",
     "flux-operator": "flux/chart-flux-operator",
     "argo-cd": "argo-cd/chart",
+    "kube-prometheus-stack": "kube-prometheus-stack/chart",
 }
-# Chart values that pass any key through to a config file (the chart documents them as free
-# maps but ships defaults in them): chart name -> value paths.
+
+# Sub-charts whose values a chart passes on under their name: known keys there are the
+# sub-chart's values.yaml keys as well as the parent's own section (kube-prometheus-stack
+# 88.5.3 Chart.yaml dependencies; none of them has a values schema).
+SUBCHART_SCHEMAS = {
+    "kube-prometheus-stack": {
+        "grafana": "kube-prometheus-stack/chart-grafana",
+        "kube-state-metrics": "kube-prometheus-stack/chart-kube-state-metrics",
+        "prometheus-node-exporter": "kube-prometheus-stack/chart-prometheus-node-exporter",
+    }
+}
+
+# Values a chart renders whatever keys they hold (documented as free maps, shipped with some
+# defaults): Grafana's `grafana.ini` becomes one INI section per key (grafana chart 12.11.1
+# templates/_config.tpl); argo-cd's `configs.cm` and `configs.params` become the keys of its
+# ConfigMaps.
 FREE_FORM_VALUES = {
-    "argo-cd": ("values.configs.cm", "values.configs.params"),
+    "kube-prometheus-stack": (("grafana", "grafana.ini"),),
+    "argo-cd": (("configs", "cm"), ("configs", "params")),
 }
 
 SECRET_MARKERS = ("[secret]", "mock-password-", "BEGIN PRIVATE KEY")
@@ -127,14 +145,38 @@ def _is_builtin(api_version: str, kind: str, k8s_version: str) -> bool:
 
 
 def kubernetes_findings(r: Registration, k8s_version: str) -> list[str]:
-    """Validate a built-in object against the official schema (strict: no unknown fields)."""
+    """Validate a built-in object against the official schema (strict: no unknown fields),
+    reporting the error `kubernetes_validate.validate` would raise."""
     body = _without_computed(r.inputs)
-    try:
-        kubernetes_validate.validate(body, k8s_version, strict=True)
-    except kubernetes_validate.ValidationError as exc:
-        path = ".".join(str(p) for p in exc.absolute_path)
-        return [f"{r.type} {r.name}: {path}: {exc.message}"]
-    return []
+    validator = _builtin_validator(body.get("apiVersion", ""), body.get("kind", ""), k8s_version)
+    error = jsonschema.exceptions.best_match(validator.iter_errors(body))
+    if error is None:
+        return []
+    path = ".".join(str(p) for p in error.absolute_path)
+    return [f"{r.type} {r.name}: {path}: {error.message}"]
+
+
+@functools.cache
+def _builtin_validator(api_version: str, kind: str, k8s_version: str) -> Any:
+    """kubernetes_validate.validate's validator for one kind, built once: it reads the
+    schema and the large shared definitions file on every call."""
+    from kubernetes_validate import utils
+    from referencing import Registry, Resource
+
+    version = [v for v in utils.all_versions() if utils.major_minor(v) <= k8s_version][-1]
+    schema_dir = f"kubernetes-json-schema/v{version}-local-strict"
+    group_version = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
+    schema = utils.schema_contents(f"{schema_dir}/{kind.lower()}-{group_version}.json", version)
+    definitions = _builtin_definitions(schema_dir, version)
+    registry = Resource.from_contents(definitions) @ (Resource.from_contents(schema) @ Registry())
+    return jsonschema.validators.Draft202012Validator(schema, registry=registry)
+
+
+@functools.cache
+def _builtin_definitions(schema_dir: str, version: str) -> Any:
+    from kubernetes_validate import utils
+
+    return utils.schema_contents(f"{schema_dir}/_definitions.json", version)
 
 
 def crd_findings(r: Registration) -> list[str]:
@@ -221,6 +263,33 @@ def chart_folder(r: Registration) -> Path:
     return SCHEMAS / CHART_SCHEMAS.get(chart, f"<no schema folder for chart {chart}>")
 
 
+@functools.cache
+def _values_file(folder: Path) -> Any:
+    return yaml.safe_load((folder / "values.yaml").read_text()) or {}
+
+
+def _chart_defaults(chart: str, folder: Path) -> dict[str, Any]:
+    """The chart's values.yaml, with each sub-chart's values.yaml merged under its key and
+    free-form values emptied (an empty map accepts any key)."""
+    defaults = copy.deepcopy(_values_file(folder))
+    for key, sub_folder in SUBCHART_SCHEMAS.get(chart, {}).items():
+        defaults[key] = _merged(_values_file(SCHEMAS / sub_folder), defaults.get(key) or {})
+    for *parents, last in FREE_FORM_VALUES.get(chart, ()):
+        node = defaults
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = {}
+    return defaults
+
+
+def _merged(base: Any, over: Any) -> Any:
+    """`over` merged into `base` key by key (a parent chart's section over its sub-chart's
+    defaults)."""
+    if not (isinstance(base, dict) and isinstance(over, dict)):
+        return over if over is not None else base
+    return {k: _merged(base.get(k), over.get(k)) for k in {*base, *over}}
+
+
 def helm_values_findings(r: Registration) -> list[str]:
     """A release's values against its chart's values.schema.json and known keys."""
     folder = chart_folder(r)
@@ -236,11 +305,10 @@ def helm_values_findings(r: Registration) -> list[str]:
             f"{r.name}: values.{'.'.join(str(p) for p in e.absolute_path)}: {e.message}"
             for e in validator.iter_errors(merge_values(defaults, values))
         ]
-    free = FREE_FORM_VALUES.get(chart_name(r), ())
+    defaults = _chart_defaults(chart_name(r), folder)
     findings += [
         f"{r.name}: unknown chart value {path}"
         for path in _unknown_keys(values, defaults, _resolved(schema, schema), root=schema)
-        if not any(path.startswith(f"{prefix}.") for prefix in free)
     ]
     return findings
 

@@ -167,14 +167,19 @@ def test_cloud_dns_dns01_identity_is_admin_of_the_managed_zone_only():
 def test_wildcards_with_dns01(stack_run, stack):
     spec = platform_certificate(stack_run(stack)).inputs["spec"]
     domain = spec["dnsNames"][0]
-    assert spec["dnsNames"] == [domain, f"*.{domain}"]
+    # The domain and its wildcard (which covers Grafana's and the fixture's `hello` name),
+    # and the fixture's nested wildcard, which the first one does not.
+    assert spec["dnsNames"] == [domain, f"*.{domain}", f"*.shop.{domain}"]
     assert spec["privateKey"]["rotationPolicy"] == "Always"
 
 
 def test_without_dns01_let_s_encrypt_certifies_the_apex_only_through_http01():
     config = aws_config(dns={})
     run = run_on_fake(config, "aws")
-    assert platform_certificate(run).inputs["spec"]["dnsNames"] == ["apps.example.com"]
+    assert platform_certificate(run).inputs["spec"]["dnsNames"] == [
+        "apps.example.com",
+        "grafana.apps.example.com",
+    ]
     (solver,) = issuer(run, "letsencrypt").inputs["spec"]["acme"]["solvers"]
     assert solver == HTTP01
     assert (

@@ -184,13 +184,18 @@ STATEFUL_TYPES = {
     "aws:eks/cluster:Cluster",
     "aws:kms/key:Key",
     "aws:s3/bucket:Bucket",
+    "aws:amp/workspace:Workspace",
     "gcp:container/cluster:Cluster",
     "gcp:kms/keyRing:KeyRing",
     "gcp:kms/cryptoKey:CryptoKey",
     "gcp:storage/bucket:Bucket",
     "kubernetes:postgresql.cnpg.io/v1:Cluster",
 }
-CRD_INSTALLERS = {"kubernetes:helm.sh/v3:Release", "kubernetes:yaml/v2:ConfigFile"}
+CRD_INSTALLERS = {
+    "kubernetes:helm.sh/v3:Release",
+    "kubernetes:yaml/v2:ConfigFile",
+    "kubernetes:yaml/v2:ConfigGroup",
+}
 # GKE installs the Gateway API CRDs itself (gateway_api_config): the cluster is their installer.
 CLUSTER_INSTALLED_GROUPS = {"gcp:container/cluster:Cluster": "gateway.networking.k8s.io"}
 

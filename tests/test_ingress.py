@@ -36,29 +36,39 @@ def test_gateway_redirects_http_and_terminates_https_with_the_platform_certifica
     cert = one(run, "kubernetes:cert-manager.io/v1:Certificate", metadata__name="platform-tls")
     gw = gateway(run).inputs["metadata"]
     assert cert.inputs["metadata"]["namespace"] == gw["namespace"]
-    # The fixture's one application namespace serves every name under the domain.
+    # The fixture's application namespace serves the names it lists, and Grafana's namespace
+    # its own hostname; each gets an HTTPS listener terminated with the platform certificate.
     domain = cert.inputs["spec"]["dnsNames"][0]
-    (https,) = listeners.values()
-    assert https["name"] == f"wildcard.{domain}" and https["hostname"] == f"*.{domain}"
-    assert https["protocol"] == "HTTPS" and https["tls"]["mode"] == "Terminate"
-    assert https["tls"]["certificateRefs"] == [
-        {"group": "", "kind": "Secret", "name": cert.inputs["spec"]["secretName"]}
-    ]
-    # Only that namespace, marked by the platform, may attach; HTTP serves the redirect only.
-    assert https["allowedRoutes"]["namespaces"] == {
-        "from": "Selector",
-        "selector": {
-            "matchLabels": {
-                "kubernetes.io/metadata.name": "apps",
-                "gateway.kube-platform.io/routes": "allowed",
-            }
-        },
+    owners = {
+        https["hostname"]: https["allowedRoutes"]["namespaces"]["selector"]["matchLabels"]
+        for https in listeners.values()
     }
+    assert owners.pop(f"grafana.{domain}") == {
+        "kubernetes.io/metadata.name": "monitoring",
+        "gateway.kube-platform.io/routes": "allowed",
+    }
+    # Only that namespace, marked by the platform, may attach; HTTP serves the redirect only.
+    assert owners and all(
+        labels
+        == {"kubernetes.io/metadata.name": "apps", "gateway.kube-platform.io/routes": "allowed"}
+        for labels in owners.values()
+    )
+    assert f"hello.{domain}" in owners
+    for https in listeners.values():
+        assert https["name"] == https["hostname"].replace("*", "wildcard", 1)
+        assert https["protocol"] == "HTTPS" and https["tls"]["mode"] == "Terminate"
+        assert https["tls"]["certificateRefs"] == [
+            {"group": "", "kind": "Secret", "name": cert.inputs["spec"]["secretName"]}
+        ]
+        assert https["allowedRoutes"]["namespaces"]["from"] == "Selector"
+        # Listener ports are Traefik's entry points (web 8000, websecure 8443).
+        assert https["port"] == 8443
     assert http["allowedRoutes"]["namespaces"] == {"from": "Same"}
-    # Listener ports are Traefik's entry points (web 8000, websecure 8443).
-    assert (http["port"], https["port"]) == (8000, 8443)
+    assert http["port"] == 8000
 
-    redirect = one(run, "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute")
+    redirect = one(
+        run, "kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", metadata__name="https-redirect"
+    )
     assert redirect.inputs["metadata"]["namespace"] == gw["namespace"]
     assert redirect.inputs["spec"]["parentRefs"] == [
         {
@@ -104,6 +114,8 @@ def test_each_listed_hostname_gets_a_listener_for_its_namespace_alone(run_config
         "shop.apps.example.com": ("shop.apps.example.com", "shop"),
         "wildcard.shop.apps.example.com": ("*.shop.apps.example.com", "shop"),
         "apps.example.com": ("apps.example.com", "blog"),
+        # Grafana's, served from the monitoring namespace.
+        "grafana.apps.example.com": ("grafana.apps.example.com", "monitoring"),
     }
     # The platform certificate covers every listed name (the private CA has no wildcard limit).
     cert = one(run, "kubernetes:cert-manager.io/v1:Certificate", metadata__name="platform-tls")
@@ -214,8 +226,11 @@ def test_eks_gets_a_public_nlb_with_ip_targets_through_the_load_balancer_control
     assert controller.inputs["version"] == versions.AWS_LOAD_BALANCER_CONTROLLER.version
     assert controller.urn in traefik.dependencies
     # Its CRDs are applied from the chart's tag, so they follow chart upgrades.
-    [crds] = run.of_type("kubernetes:yaml/v2:ConfigGroup")
-    assert crds.inputs["files"] == list(versions.AWS_LOAD_BALANCER_CONTROLLER_CRDS_URLS)
+    [crds] = [
+        r
+        for r in run.of_type("kubernetes:yaml/v2:ConfigGroup")
+        if r.inputs["files"] == list(versions.AWS_LOAD_BALANCER_CONTROLLER_CRDS_URLS)
+    ]
     assert all(f"/v{controller.inputs['version']}/" in url for url in crds.inputs["files"])
     assert controller.inputs["skipCrds"] is True
     assert crds.urn in controller.dependencies

@@ -52,7 +52,12 @@ def run_fake(entries: list[dict[str, Any]], cloud_: str = "aws", tier: str = "pr
             chart="cert-manager",
             opts=pulumi.ResourceOptions(provider=cluster.provider),
         )
-        return databases.build(cfg, cluster, "prod", cert_manager=cert_manager)
+        monitoring_crds = k8s.yaml.v2.ConfigGroup(
+            "monitoring-crds", files=[], opts=pulumi.ResourceOptions(provider=cluster.provider)
+        )
+        return databases.build(
+            cfg, cluster, "prod", cert_manager=cert_manager, monitoring_crds=monitoring_crds
+        )
 
     return offline.run("test", config=config, program=program, project_dir=ROOT)
 
@@ -468,7 +473,12 @@ def test_a_config_change_never_renames_or_reparents_a_database_resource():
 
 def test_monitoring_adds_a_pod_monitor_for_the_cluster():
     run = run_fake([{**ORDERS, "monitoring": True}])
-    monitor = named(run, POD_MONITOR, "orders-pod-monitor").inputs
+    monitor = named(run, POD_MONITOR, "orders-pod-monitor")
+    # It waits for the prometheus-operator CRDs, not only for the CloudNativePG operator.
+    assert named(run, "kubernetes:yaml/v2:ConfigGroup", "monitoring-crds").urn in (
+        monitor.dependencies
+    )
+    monitor = monitor.inputs
     assert monitor["metadata"]["namespace"] == "orders"
     assert monitor["spec"] == {
         "selector": {"matchLabels": {"cnpg.io/cluster": "orders"}},

@@ -36,6 +36,7 @@ from kube_platform.components.cluster.base import Cluster, WorkloadIdentity, Wor
 from kube_platform.components.cluster.cloud_access import exec_kubeconfig, storage_class
 from kube_platform.components.cluster.eks_deploy_runner import EksDeployRunnerArgs
 from kube_platform.components.cluster.eks_node_groups import EksNodeGroupArgs
+from kube_platform.components.kubernetes.resources import Resources
 
 DEFAULT_STORAGE_CLASS = "gp3"
 DATABASE_STORAGE_CLASS = "gp3-retain"
@@ -100,6 +101,9 @@ class EksClusterArgs(BaseModel):
         min_length=1, description="Managed node groups."
     )
     autoscaler_replicas: int = Field(1, ge=1, description="cluster-autoscaler replicas.")
+    autoscaler_resources: Resources = Field(
+        eks_autoscaler.DEFAULT_RESOURCES, description="cluster-autoscaler requests."
+    )
     tags: dict[str, str] = Field({}, description="Tags on every AWS resource that takes them.")
 
     @field_validator("public_access_cidrs")
@@ -279,6 +283,7 @@ class EksCluster(Cluster):
                 args.region,
                 args.autoscaler_replicas,
                 args.kubernetes_version,
+                args.autoscaler_resources,
             )
 
         self.register_outputs(

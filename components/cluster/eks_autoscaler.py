@@ -20,9 +20,18 @@ from kube_platform.components.cluster.base import (
     WorkloadIdentityRequest,
 )
 from kube_platform.components.kubernetes.helm import helm_release
+from kube_platform.components.kubernetes.resources import Resources
 
 NAMESPACE = "kube-system"
 SERVICE_ACCOUNT = "cluster-autoscaler"
+DEFAULT_RESOURCES = Resources(cpu="100m", memory="300Mi", memory_limit="600Mi")
+# The chart's metrics Service (templates/service.yaml, chart 9.59.0): labelled with the release
+# name (the chart's name here) and `<cloudProvider>-cluster-autoscaler`, port `http` (8085).
+SERVICE_LABELS = {
+    "app.kubernetes.io/instance": versions.CLUSTER_AUTOSCALER.name,
+    "app.kubernetes.io/name": "aws-cluster-autoscaler",
+}
+METRICS_PORT_NAME = "http"
 
 
 def autoscaler_policy(cluster_name: str) -> str:
@@ -70,7 +79,11 @@ def autoscaler_policy(cluster_name: str) -> str:
 
 
 def autoscaler_values(
-    cluster_name: str, region: str, replicas: int, kubernetes_version: str
+    cluster_name: str,
+    region: str,
+    replicas: int,
+    kubernetes_version: str,
+    resources: Resources = DEFAULT_RESOURCES,
 ) -> dict[str, Any]:
     return {
         # The autoscaler release that matches the cluster's minor version.
@@ -85,11 +98,11 @@ def autoscaler_values(
             # Spread scale-ups over the per-zone node groups of a pool.
             "--balance-similar-node-groups=true",
             "--expander=least-waste",
+            # Per node group size, minimum and maximum (cluster_autoscaler_node_group_*), so
+            # an alert can tell a pool at its maximum.
+            "--emit-per-nodegroup-metrics=true",
         ],
-        "resources": {
-            "requests": {"cpu": "100m", "memory": "300Mi"},
-            "limits": {"memory": "600Mi"},
-        },
+        "resources": resources.values(),
         "securityContext": {
             "runAsNonRoot": True,
             "runAsUser": 65534,
@@ -126,13 +139,14 @@ def install_autoscaler(
     region: str,
     replicas: int,
     kubernetes_version: str,
+    resources: Resources = DEFAULT_RESOURCES,
 ) -> pulumi.Resource:
     return helm_release(
         cluster,
         f"{name}-cluster-autoscaler",
         versions.CLUSTER_AUTOSCALER,
         namespace=NAMESPACE,
-        values=autoscaler_values(cluster_name, region, replicas, kubernetes_version),
+        values=autoscaler_values(cluster_name, region, replicas, kubernetes_version, resources),
         parent=cluster,
         depends_on=identity.ready,
     )

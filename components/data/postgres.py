@@ -23,6 +23,7 @@ from kube_platform.components.cluster import Cluster, WorkloadIdentityRequest
 from kube_platform.components.cluster.eks_identity import partition
 from kube_platform.components.data.backup_bucket import BackupBucket, BackupBucketArgs
 from kube_platform.components.data.postgres_operator import PLUGIN_NAME, PostgresOperator
+from kube_platform.components.kubernetes.resources import Resources
 
 _MODEL = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 _LIST_BUCKET = ["s3:ListBucket", "s3:GetBucketLocation"]
@@ -116,7 +117,13 @@ class PostgresClusterArgs(BaseModel):
     roles: tuple[PostgresRole, ...] = Field((), description="Extra managed roles.")
     backups: PostgresBackups | None = Field(None, description="Backups; None: off.")
     restore: PostgresRestore | None = Field(None, description="Bootstrap from backups.")
-    monitoring: bool = Field(False, description="Create a PodMonitor.")
+    monitoring: bool = Field(False, description="Create a PodMonitor for the instances.")
+    # pulumi.Resource: the prometheus-operator CRD installer (observability.crds).
+    monitoring_crds: Any = Field(None, description="What the PodMonitor waits for.")
+    backup_sidecar_resources: Resources = Field(
+        Resources(cpu="50m", memory="64Mi"),
+        description="Requests of the Barman Cloud sidecar in each instance (with backups).",
+    )
     protect: bool = Field(True, description="Protect the Cluster and bucket from deletion.")
     # PostgresOperator: its releases install the CRDs every resource here depends on.
     operator: Any = Field(description="The PostgresOperator of this Kubernetes cluster.")
@@ -203,7 +210,10 @@ class PostgresCluster(pulumi.ComponentResource):
                 },
             )
         if args.monitoring:
-            # prometheus-operator's CRDs must already exist; the platform does not install them.
+            # A PodMonitor of its own, as CloudNativePG 1.30 recommends (docs/src/monitoring.md:
+            # `spec.monitoring.enablePodMonitor` is deprecated). Its instances' exporter also
+            # reports the Barman Cloud plugin's backup metrics.
+            monitoring = [args.monitoring_crds] if args.monitoring_crds is not None else []
             self._after_cluster(
                 f"{name}-pod-monitor",
                 "monitoring.coreos.com/v1",
@@ -213,6 +223,7 @@ class PostgresCluster(pulumi.ComponentResource):
                     "selector": {"matchLabels": {"cnpg.io/cluster": name}},
                     "podMetricsEndpoints": [{"port": "metrics"}],
                 },
+                depends_on=monitoring,
             )
 
         self.register_outputs(
@@ -227,7 +238,13 @@ class PostgresCluster(pulumi.ComponentResource):
     # --- pieces ------------------------------------------------------------------------------
 
     def _after_cluster(
-        self, resource_name: str, api_version: str, kind: str, name: str, spec: dict[str, Any]
+        self,
+        resource_name: str,
+        api_version: str,
+        kind: str,
+        name: str,
+        spec: dict[str, Any],
+        depends_on: list[pulumi.Resource] | None = None,
     ) -> k8s.apiextensions.CustomResource:
         """A custom resource about the Cluster, created once the Cluster exists."""
         return k8s.apiextensions.CustomResource(
@@ -236,7 +253,9 @@ class PostgresCluster(pulumi.ComponentResource):
             kind=kind,
             metadata=self._metadata(name),
             spec=spec,
-            opts=self._cluster.child_opts(self, depends_on=[*self._crd_deps, self.cluster]),
+            opts=self._cluster.child_opts(
+                self, depends_on=[*self._crd_deps, self.cluster, *(depends_on or [])]
+            ),
         )
 
     def _metadata(self, name: str) -> dict[str, Any]:
@@ -364,6 +383,10 @@ class PostgresCluster(pulumi.ComponentResource):
         spec: dict[str, Any] = {"configuration": configuration}
         if retention is not None:
             spec["retentionPolicy"] = retention
+            # The store the cluster archives to configures the sidecar in every instance.
+            spec["instanceSidecarConfiguration"] = {
+                "resources": self._args.backup_sidecar_resources.values()
+            }
         return k8s.apiextensions.CustomResource(
             store_name,
             api_version="barmancloud.cnpg.io/v1",

@@ -15,8 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from kube_platform.components import versions
 from kube_platform.components.cluster import Cluster
-from kube_platform.components.kubernetes.helm import helm_release
+from kube_platform.components.kubernetes.helm import helm_release, merge_values
 from kube_platform.components.kubernetes.namespace import platform_namespace
+from kube_platform.components.kubernetes.resources import Resources
+from kube_platform.components.observability import scrapes
 from kube_platform.components.versions import Chart
 
 PLUGIN_NAME = "barman-cloud.cloudnative-pg.io"
@@ -49,6 +51,20 @@ class PostgresOperatorArgs(BaseModel):
     )
     plugin_values: dict[str, Any] = Field(
         {}, description="Extra plugin-barman-cloud chart values, merged over the platform's."
+    )
+    # pulumi.Resource: the prometheus-operator CRD installer (observability.crds).
+    monitoring_crds: Any = Field(
+        None,
+        description="With it, the operator chart's PodMonitor and Grafana dashboard are on "
+        "and the release waits for these CRDs.",
+    )
+    operator_resources: Resources = Field(
+        Resources(cpu="100m", memory="200Mi", memory_limit="500Mi"),
+        description="Requests of each operator pod.",
+    )
+    plugin_resources: Resources = Field(
+        Resources(cpu="50m", memory="100Mi", memory_limit="300Mi"),
+        description="Requests of the Barman Cloud plugin's controller.",
     )
 
 
@@ -88,25 +104,29 @@ class PostgresOperator(pulumi.ComponentResource):
                 depends_on=[namespace, *after],
             )
 
+        monitoring = [args.monitoring_crds] if args.monitoring_crds is not None else []
+        operator_values: dict[str, Any] = {
+            "replicaCount": args.replicas,
+            "crds": {"create": True},
+            "config": {"clusterWide": True},
+            "webhook": {"port": WEBHOOK_PORT},
+            "resources": args.operator_resources.values(),
+        }
+        if monitoring:
+            operator_values = merge_values(operator_values, scrapes.cloudnative_pg_values())
         self.operator = release(
             "cloudnative-pg",
             versions.CLOUDNATIVE_PG,
-            {
-                "replicaCount": args.replicas,
-                "crds": {"create": True},
-                "config": {"clusterWide": True},
-                "webhook": {"port": WEBHOOK_PORT},
-                "resources": _resources("100m", "200Mi", "500Mi"),
-            },
+            operator_values,
             args.operator_values,
-            [],
+            monitoring,
         )
         self.plugin = None
         if args.install_plugin:
             self.plugin = release(
                 "barman-cloud",
                 versions.BARMAN_CLOUD_PLUGIN,
-                {"crds": {"create": True}, "resources": _resources("50m", "100Mi", "300Mi")},
+                {"crds": {"create": True}, "resources": args.plugin_resources.values()},
                 args.plugin_values,
                 [self.operator, args.cert_manager],
             )
@@ -126,6 +146,3 @@ class PostgresOperator(pulumi.ComponentResource):
             raise ValueError("the Barman Cloud plugin is not installed")
         return [self.operator, self.plugin]
 
-
-def _resources(cpu: str, memory: str, memory_limit: str) -> dict[str, Any]:
-    return {"requests": {"cpu": cpu, "memory": memory}, "limits": {"memory": memory_limit}}

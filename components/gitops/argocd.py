@@ -23,9 +23,10 @@ from kube_platform.components.gitops.credentials import (
     credentials_secret,
 )
 from kube_platform.components.gitops.facts import KEY_PREFIX, LABEL_FACTS, check_names
-from kube_platform.components.kubernetes.helm import helm_release
+from kube_platform.components.kubernetes.helm import helm_release, merge_values
 from kube_platform.components.kubernetes.namespace import platform_namespace
 from kube_platform.components.kubernetes.scheduling import spread_constraints
+from kube_platform.components.observability.scrapes import gitops_monitoring_values
 from kube_platform.components.traffic.gateway_api import (
     GatewayRef,
     gateway_resource,
@@ -67,6 +68,10 @@ class ArgoCdArgs(BaseModel):
     # ArgoCdRoute | None
     route: Any = Field(None, description="Expose the UI through the Gateway.")
     depends_on: tuple[Any, ...] = Field((), description="Resources to wait for (a store).")
+    # pulumi.Resource | None: what installs the Prometheus Operator CRDs, when monitoring is on.
+    monitoring_crds: Any = Field(
+        None, description="Install the chart's ServiceMonitors, after these monitoring CRDs."
+    )
     extra_values: dict[str, Any] = Field({}, description="Extra argo-cd chart values.")
 
 
@@ -118,10 +123,13 @@ class ArgoCd(pulumi.ComponentResource):
             f"{name}-argo-cd",
             versions.ARGO_CD,
             namespace=args.namespace,
-            values=argocd_values(args),
+            values=merge_values(
+                argocd_values(args),
+                gitops_monitoring_values("argocd") if args.monitoring_crds is not None else {},
+            ),
             extra_values=args.extra_values,
             parent=self,
-            depends_on=before,
+            depends_on=[*before, *([args.monitoring_crds] if args.monitoring_crds else [])],
         )
         k8s.core.v1.Secret(
             f"{name}-in-cluster",

@@ -34,8 +34,9 @@ from kube_platform.components.gitops.credentials import (
     flux_layout,
 )
 from kube_platform.components.gitops.facts import CONFIG_MAP, facts_config_map
-from kube_platform.components.kubernetes.helm import helm_release
+from kube_platform.components.kubernetes.helm import helm_release, merge_values
 from kube_platform.components.kubernetes.namespace import platform_namespace
+from kube_platform.components.observability.scrapes import gitops_monitoring_values
 
 INSTANCE_API_VERSION = "fluxcd.controlplane.io/v1"
 NOTIFICATION_API_VERSION = "notification.toolkit.fluxcd.io/v1beta3"
@@ -143,6 +144,10 @@ class FluxArgs(BaseModel):
     depends_on: tuple[Any, ...] = Field(
         (), description="Resources the instance waits for besides its own (e.g. a secret store)."
     )
+    # pulumi.Resource | None: what installs the Prometheus Operator CRDs, when monitoring is on.
+    monitoring_crds: Any = Field(
+        None, description="Install the operator's ServiceMonitor, after these monitoring CRDs."
+    )
     extra_values: dict[str, Any] = Field({}, description="Extra operator chart values.")
 
 
@@ -213,10 +218,13 @@ class Flux(pulumi.ComponentResource):
             f"{name}-operator",
             versions.FLUX_OPERATOR,
             namespace=args.namespace,
-            values=operator_values(args.multitenant),
+            values=merge_values(
+                operator_values(args.multitenant),
+                gitops_monitoring_values("flux") if args.monitoring_crds is not None else {},
+            ),
             extra_values=args.extra_values,
             parent=self,
-            depends_on=before,
+            depends_on=[*before, *([args.monitoring_crds] if args.monitoring_crds else [])],
         )
         self.instance = k8s.apiextensions.CustomResource(
             f"{name}-instance",

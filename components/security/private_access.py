@@ -21,6 +21,7 @@ from kube_platform.components import versions
 from kube_platform.components.cluster import Cluster
 from kube_platform.components.kubernetes.helm import helm_release
 from kube_platform.components.kubernetes.namespace import platform_namespace
+from kube_platform.components.kubernetes.resources import Resources
 from kube_platform.components.security.secrets import SecretStoreRef, external_secret
 
 OAUTH_SECRET = "operator-oauth"
@@ -46,6 +47,9 @@ class TailscaleArgs(BaseModel):
     )
     oauth_secret_key: str | None = Field(
         None, description="Remote key of a JSON object with `client_id` and `client_secret`."
+    )
+    resources: Resources = Field(
+        Resources(cpu="20m", memory="96Mi"), description="Requests of the operator."
     )
     extra_values: dict[str, Any] = Field({}, description="Extra chart values (escape hatch).")
 
@@ -93,7 +97,11 @@ class TailscaleAccess(pulumi.ComponentResource):
             namespace=args.namespace,
             values={
                 "installCRDs": True,
-                "operatorConfig": {"hostname": args.hostname, "defaultTags": list(args.tags)},
+                "operatorConfig": {
+                    "hostname": args.hostname,
+                    "defaultTags": list(args.tags),
+                    "resources": args.resources.values(),
+                },
                 # "true" is auth mode: callers are impersonated by their tailnet identity.
                 # The chart then also installs the impersonation ClusterRole.
                 "apiServerProxyConfig": {"mode": "true"},

@@ -29,6 +29,8 @@ from kube_platform.components.cluster.eks_identity import partition
 from kube_platform.components.errors import ConfigurationError
 from kube_platform.components.kubernetes.helm import helm_release
 from kube_platform.components.kubernetes.namespace import platform_namespace
+from kube_platform.components.kubernetes.resources import Resources
+from kube_platform.components.observability import scrapes
 
 API_VERSION = "external-secrets.io/v1"
 SERVICE_ACCOUNT = "external-secrets"
@@ -39,6 +41,11 @@ AWS_READ_ACTIONS = (
     "secretsmanager:ListSecretVersionIds",
 )
 GCP_ACCESSOR_ROLE = "roles/secretmanager.secretAccessor"
+DEFAULT_RESOURCES: dict[str, Resources] = {
+    "controller": Resources(cpu="20m", memory="64Mi"),
+    "webhook": Resources(cpu="10m", memory="32Mi"),
+    "cert-controller": Resources(cpu="10m", memory="64Mi"),
+}
 
 
 @dataclass(frozen=True)
@@ -187,6 +194,13 @@ class SecretsArgs(BaseModel):
     )
     replicated: tuple[ReplicatedSecret, ...] = Field((), description="Replicated secrets.")
     high_availability: bool = Field(False, description="Two replicas of each deployment.")
+    # pulumi.Resource: the prometheus-operator CRD installer (observability.crds).
+    monitoring_crds: Any = Field(
+        None, description="With it, the chart's ServiceMonitors are on and wait for them."
+    )
+    resources: dict[str, Resources] = Field(
+        DEFAULT_RESOURCES, description=f"Requests per workload: {', '.join(DEFAULT_RESOURCES)}."
+    )
     extra_values: dict[str, Any] = Field({}, description="Extra chart values (escape hatch).")
 
 
@@ -219,6 +233,8 @@ class Secrets(pulumi.ComponentResource):
         ready: list[pulumi.Resource] = [namespace]
         if cloud is not None and args.static_store is None:
             annotations, ready = self._bind_identity(cloud, ready)
+        if args.monitoring_crds is not None:
+            ready = [*ready, args.monitoring_crds]
 
         self.release = helm_release(
             cluster,
@@ -343,6 +359,12 @@ class Secrets(pulumi.ComponentResource):
             "webhook": {"replicaCount": replicas, "podDisruptionBudget": {"enabled": ha}},
             "certController": {"replicaCount": replicas, "podDisruptionBudget": {"enabled": ha}},
         }
+        requests = {**DEFAULT_RESOURCES, **self._args.resources}
+        values["resources"] = requests["controller"].values()
+        values["webhook"]["resources"] = requests["webhook"].values()
+        values["certController"]["resources"] = requests["cert-controller"].values()
+        if self._args.monitoring_crds is not None:
+            values |= scrapes.external_secrets_values()
         return values
 
     # --- store ----------------------------------------------------------------------------

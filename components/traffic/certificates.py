@@ -14,9 +14,11 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from kube_platform.components import versions
 from kube_platform.components.cluster import Cluster, WorkloadIdentity, WorkloadIdentityRequest
-from kube_platform.components.kubernetes.helm import helm_release
+from kube_platform.components.kubernetes.helm import helm_release, merge_values
 from kube_platform.components.kubernetes.namespace import platform_namespace
+from kube_platform.components.kubernetes.resources import Resources
 from kube_platform.components.kubernetes.scheduling import spread_constraints
+from kube_platform.components.observability import scrapes
 from kube_platform.components.traffic.dns_zone import (
     AWS_SECRET_KEY,
     GOOGLE_KEY,
@@ -51,6 +53,13 @@ HTTP01_SOLVABLE = "gateway"
 RECORD_ACTIONS = ("route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets")
 
 _Model = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+DEFAULT_RESOURCES: dict[str, Resources] = {
+    "controller": Resources(cpu="50m", memory="128Mi"),
+    "webhook": Resources(cpu="20m", memory="64Mi"),
+    "cainjector": Resources(cpu="20m", memory="128Mi"),
+    "approver-policy": Resources(cpu="20m", memory="64Mi"),
+}
 
 
 class PlatformCertificate(BaseModel):
@@ -98,6 +107,16 @@ class CertificatesArgs(BaseModel):
     )
     # Resources cert-manager needs first: the Gateway API CRDs it watches.
     depends_on: Sequence[Any] = Field((), description="Resources to create before cert-manager.")
+    # pulumi.Resource: the prometheus-operator CRD installer (observability.crds).
+    monitoring_crds: Any = Field(
+        None,
+        description="With it, cert-manager and approver-policy get their charts' "
+        "ServiceMonitors and wait for these CRDs.",
+    )
+    resources: dict[str, Resources] = Field(
+        DEFAULT_RESOURCES,
+        description=f"Requests per workload: {', '.join(DEFAULT_RESOURCES)}.",
+    )
     extra_values: dict[str, Any] = Field(
         {}, description="Extra cert-manager chart values, merged over the platform's."
     )
@@ -164,10 +183,12 @@ class Certificates(pulumi.ComponentResource):
                 approve_signer_names=approve_signer_names(
                     acme=args.acme_email is not None, private_ca=args.private_ca is not None
                 ),
+                resources={**DEFAULT_RESOURCES, **args.resources},
+                monitoring=args.monitoring_crds is not None,
             ),
             extra_values=args.extra_values,
             parent=self,
-            depends_on=[namespace, *args.depends_on, *ready],
+            depends_on=[namespace, *args.depends_on, *ready, *self._monitoring()],
         )
 
         cert = args.certificate
@@ -183,6 +204,10 @@ class Certificates(pulumi.ComponentResource):
                 requester_after=list(cert.depends_on) if cert else [],
                 high_availability=args.high_availability,
                 parent=self,
+                resources=args.resources.get(
+                    "approver-policy", DEFAULT_RESOURCES["approver-policy"]
+                ),
+                monitoring_crds=args.monitoring_crds,
             ).issuer
         solvers = acme_solvers(args.http01_gateway, zone, credentials)
         if args.acme_email is not None:
@@ -226,6 +251,10 @@ class Certificates(pulumi.ComponentResource):
             )
 
         self.register_outputs({"issuers": sorted(self.issuers)})
+
+    def _monitoring(self) -> list[pulumi.Resource]:
+        crds = self._args.monitoring_crds
+        return [crds] if crds is not None else []
 
     def _custom(
         self,
@@ -341,8 +370,11 @@ def cert_manager_values(
     service_account_annotations: dict[str, Any],
     *,
     approve_signer_names: list[str] | None = None,
+    resources: dict[str, Resources] | None = None,
+    monitoring: bool = False,
 ) -> dict[str, Any]:
     """Values for the pinned cert-manager chart (keys from its values.schema.json)."""
+    requests = {**DEFAULT_RESOURCES, **(resources or {})}
     values: dict[str, Any] = {
         # The chart owns the CRDs and keeps them on uninstall, so certificates survive it.
         "crds": {"enabled": True, "keep": True},
@@ -353,10 +385,12 @@ def cert_manager_values(
             "gatewayAPI": {"enabled": True},
         },
         "serviceAccount": {"name": SERVICE_ACCOUNT, "annotations": service_account_annotations},
-        "resources": {"requests": {"cpu": "50m", "memory": "128Mi"}},
-        "webhook": {"resources": {"requests": {"cpu": "20m", "memory": "64Mi"}}},
-        "cainjector": {"resources": {"requests": {"cpu": "20m", "memory": "128Mi"}}},
+        "resources": requests["controller"].values(),
+        "webhook": {"resources": requests["webhook"].values()},
+        "cainjector": {"resources": requests["cainjector"].values()},
     }
+    if monitoring:
+        values = merge_values(values, scrapes.cert_manager_values())
     if approve_signer_names is not None:
         values["approveSignerNames"] = approve_signer_names
     if high_availability:

@@ -14,6 +14,8 @@ from kube_platform.components import versions
 from kube_platform.components.cluster import Cluster, WorkloadIdentity, WorkloadIdentityRequest
 from kube_platform.components.kubernetes.helm import helm_release
 from kube_platform.components.kubernetes.namespace import platform_namespace
+from kube_platform.components.kubernetes.resources import Resources
+from kube_platform.components.observability import scrapes
 from kube_platform.components.traffic.dns_zone import (
     AWS_SECRET_KEY,
     GOOGLE_KEY,
@@ -44,6 +46,13 @@ class ExternalDnsArgs(BaseModel):
     )
     sources: tuple[str, ...] = Field(DEFAULT_SOURCES, description="Kinds of objects to watch.")
     namespace: str = Field("external-dns", description="Namespace of external-dns.")
+    # pulumi.Resource: the prometheus-operator CRD installer (observability.crds).
+    monitoring_crds: Any = Field(
+        None, description="With it, the chart's ServiceMonitor is on and waits for them."
+    )
+    resources: Resources = Field(
+        Resources(cpu="20m", memory="64Mi"), description="Requests of external-dns."
+    )
     extra_values: dict[str, Any] = Field(
         {}, description="Extra external-dns chart values, merged over the platform's."
     )
@@ -68,6 +77,9 @@ class ExternalDns(pulumi.ComponentResource):
 
         values = external_dns_values(args)
         before: list[pulumi.Resource] = [namespace]
+        if args.monitoring_crds is not None:
+            values |= scrapes.external_dns_values()
+            before.append(args.monitoring_crds)
         if zone.static_credentials:
             before.append(
                 credentials_secret(
@@ -148,7 +160,7 @@ def external_dns_values(args: ExternalDnsArgs) -> dict[str, Any]:
         "extraArgs": extra_args,
         "env": env,
         "serviceAccount": {"create": True, "name": SERVICE_ACCOUNT},
-        "resources": {"requests": {"cpu": "20m", "memory": "64Mi"}},
+        "resources": args.resources.values(),
     }
 
 

@@ -12,9 +12,11 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from kube_platform.components import versions
 from kube_platform.components.cluster import Cluster
 from kube_platform.components.errors import ConfigurationError
-from kube_platform.components.kubernetes.helm import helm_release
+from kube_platform.components.kubernetes.helm import helm_release, merge_values
 from kube_platform.components.kubernetes.namespace import platform_namespace
+from kube_platform.components.kubernetes.resources import Resources
 from kube_platform.components.kubernetes.scheduling import spread_constraints
+from kube_platform.components.observability import scrapes
 from kube_platform.components.traffic.gateway_api import (
     GatewayRef,
     gateway_api_crds,
@@ -85,6 +87,19 @@ class IngressArgs(BaseModel):
     )
     # Output[str]; the EKS cluster's VPC, required on AWS by the load balancer controller.
     aws_vpc_id: Any = Field(None, description="VPC id of an EKS cluster (AWS only).")
+    # pulumi.Resource: the prometheus-operator CRD installer (observability.crds).
+    monitoring_crds: Any = Field(
+        None,
+        description="With it, Traefik and the load balancer controller get their charts' "
+        "ServiceMonitors and wait for these CRDs.",
+    )
+    traefik_resources: Resources = Field(
+        Resources(cpu="100m", memory="128Mi"), description="Requests of each Traefik pod."
+    )
+    load_balancer_controller_resources: Resources = Field(
+        Resources(cpu="50m", memory="128Mi"),
+        description="Requests of each AWS Load Balancer Controller pod (EKS).",
+    )
     extra_values: dict[str, Any] = Field(
         {}, description="Extra Traefik chart values, merged over the platform's (escape hatch)."
     )
@@ -148,7 +163,8 @@ class Ingress(pulumi.ComponentResource):
         self.namespace = namespace = platform_namespace(
             cluster, args.namespace, self, labels=namespace_labels(cluster.cloud)
         )
-        before_traefik: list[pulumi.Resource] = [*crds, namespace]
+        monitoring = [args.monitoring_crds] if args.monitoring_crds is not None else []
+        before_traefik: list[pulumi.Resource] = [*crds, namespace, *monitoring]
         self.load_balancer_controller = None
         if cluster.cloud == "aws":
             self.load_balancer_controller = aws_load_balancer_controller(
@@ -157,6 +173,8 @@ class Ingress(pulumi.ComponentResource):
                 vpc_id=args.aws_vpc_id,
                 high_availability=args.high_availability,
                 parent=self,
+                resources=args.load_balancer_controller_resources,
+                monitoring_crds=args.monitoring_crds,
             )
             # Its webhook must be serving before the Service it turns into an NLB exists.
             before_traefik.append(self.load_balancer_controller)
@@ -305,8 +323,10 @@ def traefik_values(cloud: str, args: IngressArgs) -> dict[str, Any]:
             "spec": {"type": service_type},
         },
         "log": {"level": "INFO", "format": "json"},
-        "resources": {"requests": {"cpu": "100m", "memory": "128Mi"}},
+        "resources": args.traefik_resources.values(),
     }
+    if args.monitoring_crds is not None:
+        values = merge_values(values, scrapes.traefik_values())
     if args.high_availability:
         values["podDisruptionBudget"] = {"enabled": True, "maxUnavailable": 1}
         values["topologySpreadConstraints"] = spread_constraints(

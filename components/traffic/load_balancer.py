@@ -18,7 +18,9 @@ from kube_platform.components import versions
 from kube_platform.components.cluster import Cluster, WorkloadIdentityRequest
 from kube_platform.components.cluster.eks_identity import partition
 from kube_platform.components.kubernetes.helm import helm_release
+from kube_platform.components.kubernetes.resources import Resources
 from kube_platform.components.kubernetes.scheduling import spread_constraints
+from kube_platform.components.observability import scrapes
 
 AWS_LBC_NAMESPACE = "kube-system"
 AWS_LBC_SERVICE_ACCOUNT = "aws-load-balancer-controller"
@@ -220,8 +222,11 @@ def aws_load_balancer_controller(
     vpc_id: pulumi.Input[str],
     high_availability: bool,
     parent: pulumi.Resource,
+    resources: Resources | None = None,
+    monitoring_crds: pulumi.Resource | None = None,
 ) -> k8s.helm.v3.Release:
-    """The AWS Load Balancer Controller, acting through EKS Pod Identity."""
+    """The AWS Load Balancer Controller, acting through EKS Pod Identity. With
+    `monitoring_crds` its chart's ServiceMonitor is on and the release waits for them."""
     identity = cluster.bind_workload_identity(
         WorkloadIdentityRequest(
             name="aws-load-balancer-controller",
@@ -243,13 +248,16 @@ def aws_load_balancer_controller(
         },
         # Pods are registered as NLB targets directly (VPC CNI gives them VPC addresses).
         "defaultTargetType": "ip",
-        "resources": {"requests": {"cpu": "50m", "memory": "128Mi"}},
+        "resources": (resources or Resources(cpu="50m", memory="128Mi")).values(),
         # Two replicas always: its webhooks fail closed, so one pod down blocks Services.
         "replicaCount": 2,
         "podDisruptionBudget": {"maxUnavailable": 1},
     }
     if high_availability:
         values["topologySpreadConstraints"] = spread_constraints(selector)
+    monitoring = [monitoring_crds] if monitoring_crds is not None else []
+    if monitoring:
+        values |= scrapes.aws_load_balancer_controller_values()
     # Helm installs crds/ once and never upgrades it; applied here, the CRDs follow the chart.
     crds = k8s.yaml.v2.ConfigGroup(
         f"{name}-aws-load-balancer-controller-crds",
@@ -264,7 +272,7 @@ def aws_load_balancer_controller(
         values=values,
         skip_crds=True,
         parent=parent,
-        depends_on=[crds, *identity.ready],
+        depends_on=[crds, *identity.ready, *monitoring],
     )
 
 

@@ -22,7 +22,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from kube_platform.components import versions
 from kube_platform.components.cluster import Cluster
-from kube_platform.components.kubernetes.helm import helm_release
+from kube_platform.components.kubernetes.helm import helm_release, merge_values
+from kube_platform.components.kubernetes.resources import Resources
+from kube_platform.components.observability import scrapes
 
 CERT_MANAGER_API = "cert-manager.io/v1"
 POLICY_API = "policy.cert-manager.io/v1alpha1"
@@ -71,6 +73,8 @@ def private_ca(
     requester_after: Sequence[pulumi.Resource],
     high_availability: bool,
     parent: pulumi.Resource,
+    resources: Resources | None = None,
+    monitoring_crds: pulumi.Resource | None = None,
 ) -> PrivateCa:
     """The root (generated in the cluster), the `private-ca` ClusterIssuer, approver-policy
     and the policy that restricts what the issuer may sign. `requester_after`: what creates
@@ -98,9 +102,11 @@ def private_ca(
         f"{name}-approver-policy",
         versions.CERT_MANAGER_APPROVER_POLICY,
         namespace=cert_manager_namespace,
-        values=approver_policy_values(high_availability),
+        values=approver_policy_values(
+            high_availability, resources, monitoring=monitoring_crds is not None
+        ),
         parent=parent,
-        depends_on=[cert_manager],
+        depends_on=[cert_manager, *([monitoring_crds] if monitoring_crds is not None else [])],
     )
     root_issuer = custom(
         "root-issuer",
@@ -207,14 +213,18 @@ def approval_policy_spec(args: PrivateCaArgs) -> dict[str, Any]:
     }
 
 
-def approver_policy_values(high_availability: bool) -> dict[str, Any]:
+def approver_policy_values(
+    high_availability: bool, resources: Resources | None = None, *, monitoring: bool = False
+) -> dict[str, Any]:
     """Values for the pinned approver-policy chart (keys from its values.schema.json)."""
     values: dict[str, Any] = {
         "crds": {"enabled": True, "keep": True},
         # It may approve or deny for the private CA alone; cert-manager approves the rest.
         "app": {"approveSignerNames": [SIGNER]},
-        "resources": {"requests": {"cpu": "20m", "memory": "64Mi"}},
+        "resources": (resources or Resources(cpu="20m", memory="64Mi")).values(),
     }
+    if monitoring:
+        values = merge_values(values, scrapes.approver_policy_values())
     if high_availability:
         values["replicaCount"] = 2
         values["podDisruptionBudget"] = {"enabled": True, "minAvailable": 1}

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, WithJsonSchema, field_validator, model_validator
 
 from kube_platform.components import versions
+from kube_platform.components.data.schedule import longest_gap_seconds
 from kube_platform.stacks.config.base import ConfigModel, Tier
 from kube_platform.stacks.types import Name, SecretValue, matching
 
@@ -56,6 +57,13 @@ def _backup_schedule(value: Any) -> str:
             f"'{text}' has {len(fields)} fields; a backup schedule has six, seconds first "
             "(second minute hour day-of-month month day-of-week), such as '0 0 2 * * *'"
         )
+    try:
+        longest_gap_seconds(text)
+    except ValueError as exc:
+        raise ValueError(
+            f"'{text}' is not a schedule the platform can read ({exc}); use numbers, names, "
+            "'*', ranges, lists and steps, such as '0 0 2 * * *' or '0 30 */6 * * *'"
+        ) from None
     return text
 
 
@@ -271,9 +279,10 @@ class DatabaseConfig(ConfigModel):
     restore: PostgresRestoreConfig | None = Field(
         None, description="Create the cluster from another cluster's backups."
     )
-    monitoring: bool = Field(
-        False,
-        description="Create a PodMonitor; needs the prometheus-operator CRDs in the cluster.",
+    monitoring: bool | None = Field(
+        None,
+        description="A PodMonitor for the cluster's instances (metrics and backup status) "
+        "and the Postgres alerts. Default: on whenever `observability` is enabled.",
     )
 
     @field_validator("postgres_version", mode="before")

@@ -19,6 +19,12 @@ from kube_platform.stacks.config.databases import DatabaseConfig
 from kube_platform.stacks.config.databases import problems as database_problems
 from kube_platform.stacks.config.gitops import GitOpsConfig
 from kube_platform.stacks.config.gitops import problems as gitops_problems
+from kube_platform.stacks.config.observability import (
+    MONITORING_NAMESPACE,
+    ObservabilityConfig,
+    grafana_hostname,
+)
+from kube_platform.stacks.config.observability import problems as observability_problems
 from kube_platform.stacks.config.secrets import SecretsConfig
 from kube_platform.stacks.config.secrets import problems as secrets_problems
 from kube_platform.stacks.config.traffic import CertificatesConfig, DnsConfig, IngressConfig
@@ -73,6 +79,9 @@ class StackConfig(ConfigModel):
     ci: CiConfig | None = Field(
         None, description="Identities GitHub Actions assume by OIDC (EKS and GKE stacks)."
     )
+    observability: ObservabilityConfig = Field(
+        ObservabilityConfig(), description="Monitoring, alerts and dashboards."
+    )
 
     @property
     def defaults(self) -> TierDefaults:
@@ -101,6 +110,7 @@ class StackConfig(ConfigModel):
             *access_problems(self),
             *gitops_problems(self),
             *ci_problems(self),
+            *observability_problems(self),
         ]
 
     def platform_routes(self) -> list[PlatformRoute]:
@@ -118,6 +128,12 @@ class StackConfig(ConfigModel):
                     gitops.argocd.hostname or f"argocd.{domain}",
                 )
             )
+        grafana = grafana_hostname(self)
+        if grafana is not None:
+            key = "observability.grafana" + (
+                ".hostname" if self.observability.grafana.hostname else ""
+            )
+            routes.append(PlatformRoute(key, MONITORING_NAMESPACE, grafana))
         return routes
 
     def postgres_instances(self, db: DatabaseConfig) -> int:
@@ -126,6 +142,10 @@ class StackConfig(ConfigModel):
     def postgres_backups(self, db: DatabaseConfig) -> bool:
         enabled = db.backups.enabled
         return self.defaults.backups if enabled is None else enabled
+
+    def postgres_monitoring(self, db: DatabaseConfig) -> bool:
+        """A PodMonitor for the cluster: as set, else whenever the monitoring stack runs."""
+        return self.observability.enabled if db.monitoring is None else db.monitoring
 
     def postgres_anti_affinity(self, db: DatabaseConfig) -> str:
         if db.anti_affinity is not None:

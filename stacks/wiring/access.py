@@ -14,6 +14,7 @@ from kube_platform.components.security.baseline import (
 )
 from kube_platform.components.security.private_access import TailscaleAccess, TailscaleArgs
 from kube_platform.components.security.secrets import SecretStoreRef
+from kube_platform.stacks import footprint
 from kube_platform.stacks.config import StackConfig
 from kube_platform.stacks.wiring.secrets import TAILSCALE_NAMESPACE
 
@@ -47,6 +48,7 @@ def build(
                 ),
                 oauth_from_store=secret_store if from_store else None,
                 oauth_secret_key=tailscale.oauth_secret_key,
+                resources=footprint.requests(cfg.tier, "tailscale-operator"),
             ),
         )
         outputs["apiAccess"] = {

@@ -14,6 +14,7 @@ from kube_platform.components.cluster.gke import GkeCluster, GkeClusterArgs
 from kube_platform.components.cluster.gke_network import GkeNetworkArgs
 from kube_platform.components.cluster.gke_node_pools import GkeNodePoolArgs, GkeTaint
 from kube_platform.components.errors import ConfigurationError
+from kube_platform.stacks import footprint
 from kube_platform.stacks.config import NodePoolConfig, StackConfig, Tier
 
 
@@ -123,6 +124,7 @@ def _eks_args(cfg: StackConfig, name: str) -> EksClusterArgs:
         protect=_protect(cfg),
         node_groups=tuple(_eks_node_group(p) for p in cfg.node_pools),
         autoscaler_replicas=2 if cfg.ha else 1,
+        autoscaler_resources=footprint.requests(cfg.tier, "cluster-autoscaler"),
         tags={"platform.io/cluster": name, "platform.io/tier": cfg.tier.value},
     )
 

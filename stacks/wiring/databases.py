@@ -21,6 +21,7 @@ from kube_platform.components.data.postgres import (
 from kube_platform.components.data.postgres_operator import PostgresOperator, PostgresOperatorArgs
 from kube_platform.components.errors import ConfigurationError
 from kube_platform.components.kubernetes.namespace import platform_namespace
+from kube_platform.stacks import footprint
 from kube_platform.stacks.config import DatabaseConfig, S3EndpointConfig, StackConfig
 
 OPERATOR_NAMESPACE = "cnpg-system"
@@ -42,7 +43,12 @@ class DatabaseNamespace(pulumi.ComponentResource):
 
 
 def build(
-    cfg: StackConfig, cluster: Cluster, stack: str, *, cert_manager: pulumi.Resource | None
+    cfg: StackConfig,
+    cluster: Cluster,
+    stack: str,
+    *,
+    cert_manager: pulumi.Resource | None,
+    monitoring_crds: pulumi.Resource | None = None,
 ) -> dict[str, Any]:
     if not cfg.databases:
         return {}
@@ -60,6 +66,9 @@ def build(
             replicas=2 if cfg.ha else 1,
             install_plugin=needs_plugin,
             cert_manager=cert_manager,
+            monitoring_crds=monitoring_crds,
+            operator_resources=footprint.requests(cfg.tier, "cloudnative-pg"),
+            plugin_resources=footprint.requests(cfg.tier, "barman-cloud-plugin"),
         ),
     )
     namespaces = {
@@ -71,7 +80,7 @@ def build(
         built[db.name] = PostgresCluster(
             db.name,
             cluster,
-            _args(cfg, db, stack, operator, namespaces, built),
+            _args(cfg, db, stack, operator, namespaces, built, monitoring_crds),
         )
     return {
         "databases": {
@@ -125,6 +134,7 @@ def _args(
     operator: PostgresOperator,
     namespaces: dict[str, pulumi.Resource],
     built: dict[str, PostgresCluster],
+    monitoring_crds: pulumi.Resource | None,
 ) -> PostgresClusterArgs:
     own_endpoint = _endpoint(db.backups.endpoint)
     backups = (
@@ -176,7 +186,9 @@ def _args(
         ),
         backups=backups,
         restore=restore,
-        monitoring=db.monitoring,
+        monitoring=cfg.postgres_monitoring(db) and monitoring_crds is not None,
+        monitoring_crds=monitoring_crds,
+        backup_sidecar_resources=footprint.requests(cfg.tier, "barman-cloud-sidecar"),
         protect=cfg.protect_stateful,
         operator=operator,
         namespace_resource=namespaces.get(namespace),

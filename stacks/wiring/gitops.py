@@ -48,6 +48,7 @@ def build(
     traffic: Traffic,
     secrets: PlatformSecrets,
     outputs: dict[str, Any],
+    monitoring_crds: pulumi.Resource | None = None,
 ) -> dict[str, Any]:
     gitops = cfg.gitops
     if gitops is None:
@@ -80,6 +81,7 @@ def build(
                 admin=gitops.argocd.admin,
                 route=_argocd_route(cfg, traffic),
                 depends_on=tuple(store_release),
+                monitoring_crds=monitoring_crds,
                 extra_values=gitops.argocd.extra_values,
             ),
         )
@@ -99,6 +101,7 @@ def build(
             facts=facts,
             notifications=_notifications(cfg, stack, secrets.store),
             depends_on=tuple(store_release),
+            monitoring_crds=monitoring_crds,
             extra_values=gitops.flux.extra_values,
         ),
     )

@@ -17,7 +17,9 @@ from kube_platform.components.security.secrets import (
     StaticStoreArgs,
 )
 from kube_platform.components.security.sops import SopsKey, SopsKeyArgs
+from kube_platform.stacks import footprint
 from kube_platform.stacks.config import PROJECT, StackConfig
+from kube_platform.stacks.config.observability import MONITORING_NAMESPACE
 
 ESO_NAMESPACE = "external-secrets"
 TAILSCALE_NAMESPACE = "tailscale"
@@ -51,6 +53,9 @@ def store_namespaces(cfg: StackConfig) -> tuple[str, ...]:
     if tailscale.enabled and tailscale.oauth_secret_key is not None:
         names.append(TAILSCALE_NAMESPACE)
     names.extend(gitops_store_namespaces(cfg))
+    obs = cfg.observability
+    if obs.enabled and obs.alerting.secret_key is not None:
+        names.append(MONITORING_NAMESPACE)
     return tuple(dict.fromkeys(names))
 
 
@@ -66,7 +71,13 @@ def gitops_store_namespaces(cfg: StackConfig) -> list[str]:
     return [GITOPS_NAMESPACES[gitops.engine]] if reads else []
 
 
-def build(cfg: StackConfig, cluster: Cluster, stack: str) -> PlatformSecrets:
+def build(
+    cfg: StackConfig,
+    cluster: Cluster,
+    stack: str,
+    *,
+    monitoring_crds: pulumi.Resource | None = None,
+) -> PlatformSecrets:
     result = PlatformSecrets()
     secrets = cfg.secrets
     name = cfg.cluster_name(stack)
@@ -94,6 +105,15 @@ def build(cfg: StackConfig, cluster: Cluster, stack: str) -> PlatformSecrets:
                     for r in secrets.replicate
                 ),
                 high_availability=cfg.ha,
+                monitoring_crds=monitoring_crds,
+                resources={
+                    workload: footprint.requests(cfg.tier, key)
+                    for workload, key in (
+                        ("controller", "external-secrets"),
+                        ("webhook", "external-secrets-webhook"),
+                        ("cert-controller", "external-secrets-cert-controller"),
+                    )
+                },
             ),
         )
         result.store = platform.store

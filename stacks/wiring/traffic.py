@@ -19,6 +19,7 @@ from kube_platform.components.traffic.dns_zone import CloudDnsZone, DnsZone, Rou
 from kube_platform.components.traffic.gateway_api import GatewayRef
 from kube_platform.components.traffic.ingress import Ingress, IngressArgs, RouteNamespace
 from kube_platform.components.traffic.private_ca import PRIVATE_CA, PrivateCaArgs
+from kube_platform.stacks import footprint
 from kube_platform.stacks.config import PROJECT, StackConfig
 
 TLS_SECRET = "platform-tls"
@@ -36,8 +37,15 @@ class Traffic:
     gateway_api: pulumi.Resource | None = None
 
 
-def build(cfg: StackConfig, cluster: Cluster, stack: str) -> Traffic:
+def build(
+    cfg: StackConfig,
+    cluster: Cluster,
+    stack: str,
+    *,
+    monitoring_crds: pulumi.Resource | None = None,
+) -> Traffic:
     domain = cfg.ingress.domain
+    tier = cfg.tier
     ingress = Ingress(
         "ingress",
         cluster,
@@ -52,6 +60,11 @@ def build(cfg: StackConfig, cluster: Cluster, stack: str) -> Traffic:
             internal=cfg.ingress.internal,
             deletion_protection=cfg.protect_stateful,
             aws_vpc_id=getattr(cluster, "vpc_id", None) if cluster.cloud == "aws" else None,
+            monitoring_crds=monitoring_crds,
+            traefik_resources=footprint.requests(tier, "traefik"),
+            load_balancer_controller_resources=footprint.requests(
+                tier, "aws-load-balancer-controller"
+            ),
         ),
     )
     zone = dns_zone(cfg, cluster)
@@ -88,6 +101,16 @@ def build(cfg: StackConfig, cluster: Cluster, stack: str) -> Traffic:
                 else None
             ),
             depends_on=[ingress.crds] if ingress.crds is not None else [],
+            monitoring_crds=monitoring_crds,
+            resources={
+                workload: footprint.requests(tier, key)
+                for workload, key in (
+                    ("controller", "cert-manager"),
+                    ("webhook", "cert-manager-webhook"),
+                    ("cainjector", "cert-manager-cainjector"),
+                    ("approver-policy", "approver-policy"),
+                )
+            },
         ),
     )
     outputs: dict[str, Any] = {
@@ -103,6 +126,8 @@ def build(cfg: StackConfig, cluster: Cluster, stack: str) -> Traffic:
                 zone=zone,
                 txt_owner_id=f"{PROJECT}-{stack}",
                 policy=cfg.dns.policy or ("upsert-only" if cfg.ha else "sync"),
+                monitoring_crds=monitoring_crds,
+                resources=footprint.requests(tier, "external-dns"),
             ),
         )
         outputs["dnsZone"] = zone.name

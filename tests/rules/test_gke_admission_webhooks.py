@@ -115,6 +115,36 @@ WEBHOOK_SERVERS: dict[str, WebhookServers] = {
         "traefik-helm-chart v41.3.0 traefik/templates/hub-admission-controller.yaml, "
         "_podtemplate.tpl (containerPort admission)",
     ),
+    "kube-prometheus-stack": WebhookServers(
+        # The operator itself serves the PrometheusRule/AlertmanagerConfig webhooks on
+        # `tls.internalPort`, or a separate admission-webhook Deployment on its own port.
+        lambda v: (
+            [
+                Listener(
+                    int(v("prometheusOperator.admissionWebhooks.deployment.tls.internalPort")),
+                    bool(v("prometheusOperator.admissionWebhooks.deployment.hostNetwork")),
+                )
+                if v("prometheusOperator.admissionWebhooks.deployment.enabled")
+                else Listener(
+                    int(v("prometheusOperator.tls.internalPort")),
+                    bool(v("prometheusOperator.hostNetwork")),
+                )
+            ]
+            if v("prometheusOperator.admissionWebhooks.enabled")
+            else []
+        ),
+        {
+            "prometheusOperator.admissionWebhooks.enabled": True,
+            "prometheusOperator.admissionWebhooks.deployment.enabled": False,
+            "prometheusOperator.admissionWebhooks.deployment.tls.internalPort": 10250,
+            "prometheusOperator.admissionWebhooks.deployment.hostNetwork": False,
+            "prometheusOperator.tls.internalPort": 10250,
+            "prometheusOperator.hostNetwork": False,
+        },
+        "prometheus-community/helm-charts kube-prometheus-stack-88.5.3 templates/"
+        "prometheus-operator/deployment.yaml (--web.listen-address, containerPort https), "
+        "admission-webhooks/validatingWebhookConfiguration.yaml",
+    ),
     # No admission webhook in these charts' templates at the pinned tags. The barman plugin
     # is called by the operator over gRPC (9090), pod to pod, never by the control plane.
     "plugin-barman-cloud": WebhookServers(

@@ -1,0 +1,270 @@
+"""What a stack's platform reserves on its nodes: the CPU and memory requests of every
+long-running pod the program installs, read from what it registers.
+
+How it counts: each chart workload's `resources.requests` (from the release's values) times its
+replica count (the values', else the chart's default); a DaemonSet once per node, with nodes
+counted at the node pools' minimum size (an existing cluster counts as one node); a Postgres
+cluster's requests times its instances, plus the Barman Cloud sidecar in each instance of a
+cluster that archives WAL. Jobs and Helm hooks (certificate checks, initdb) run to completion
+and are not counted, nor is anything the cloud installs (EKS add-ons, GKE system pods).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from kube_platform.components.kubernetes.resources import mebibytes, millicores
+from kube_platform.stacks.offline import Registration, Run
+
+RELEASE = "kubernetes:helm.sh/v3:Release"
+POSTGRES_CLUSTER = "kubernetes:postgresql.cnpg.io/v1:Cluster"
+OBJECT_STORE = "kubernetes:barmancloud.cnpg.io/v1:ObjectStore"
+EKS_NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
+GKE_NODE_POOL = "gcp:container/nodePool:NodePool"
+
+
+@dataclass(frozen=True)
+class Workload:
+    """Where a chart keeps one workload's requests and replica count (dotted value paths)."""
+
+    name: str
+    resources: str
+    replicas: str | None = None
+    default_replicas: int = 1
+    containers: int = 1
+    daemonset: bool = False
+    enabled: str | None = None
+
+
+# Chart -> its long-running workloads, read at the pinned chart versions (values.yaml).
+CHART_WORKLOADS: dict[str, tuple[Workload, ...]] = {
+    "traefik": (Workload("traefik", "resources", "deployment.replicas"),),
+    "aws-load-balancer-controller": (
+        Workload("aws-load-balancer-controller", "resources", "replicaCount", 2),
+    ),
+    "cert-manager": (
+        Workload("cert-manager", "resources", "replicaCount"),
+        Workload("cert-manager-webhook", "webhook.resources", "webhook.replicaCount"),
+        Workload("cert-manager-cainjector", "cainjector.resources", "cainjector.replicaCount"),
+    ),
+    "cert-manager-approver-policy": (Workload("approver-policy", "resources", "replicaCount"),),
+    "external-dns": (Workload("external-dns", "resources"),),
+    "external-secrets": (
+        Workload("external-secrets", "resources", "replicaCount"),
+        Workload("external-secrets-webhook", "webhook.resources", "webhook.replicaCount"),
+        Workload(
+            "external-secrets-cert-controller",
+            "certController.resources",
+            "certController.replicaCount",
+        ),
+    ),
+    "cloudnative-pg": (Workload("cloudnative-pg", "resources", "replicaCount"),),
+    "plugin-barman-cloud": (Workload("barman-cloud-plugin", "resources", "replicaCount"),),
+    "tailscale-operator": (Workload("tailscale-operator", "operatorConfig.resources"),),
+    "cluster-autoscaler": (Workload("cluster-autoscaler", "resources", "replicaCount"),),
+    "kube-prometheus-stack": (
+        Workload("prometheus-operator", "prometheusOperator.resources"),
+        Workload(
+            "prometheus",
+            "prometheus.prometheusSpec.resources",
+            "prometheus.prometheusSpec.replicas",
+        ),
+        Workload(
+            "prometheus config-reloader",
+            "prometheusOperator.prometheusConfigReloader.resources",
+            "prometheus.prometheusSpec.replicas",
+        ),
+        Workload(
+            "alertmanager",
+            "alertmanager.alertmanagerSpec.resources",
+            "alertmanager.alertmanagerSpec.replicas",
+        ),
+        Workload(
+            "alertmanager config-reloader",
+            "prometheusOperator.prometheusConfigReloader.resources",
+            "alertmanager.alertmanagerSpec.replicas",
+        ),
+        Workload("grafana", "grafana.resources", "grafana.replicas", enabled="grafana.enabled"),
+        Workload(
+            "grafana sidecars",
+            "grafana.sidecar.resources",
+            "grafana.replicas",
+            containers=2,
+            enabled="grafana.enabled",
+        ),
+        Workload(
+            "kube-state-metrics", "kube-state-metrics.resources", "kube-state-metrics.replicas"
+        ),
+        Workload("node-exporter", "prometheus-node-exporter.resources", daemonset=True),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """One workload's share: requests of one pod and how many pods."""
+
+    name: str
+    owner: str
+    cpu_millicores: int
+    memory_mib: float
+    pods: int
+    database: bool = False
+
+    @property
+    def total_cpu(self) -> int:
+        return self.cpu_millicores * self.pods
+
+    @property
+    def total_memory(self) -> float:
+        return self.memory_mib * self.pods
+
+
+@dataclass(frozen=True)
+class Footprint:
+    reservations: tuple[Reservation, ...]
+    nodes: int
+    """Nodes DaemonSets were counted on."""
+    missing: tuple[str, ...]
+    """Workloads without explicit CPU and memory requests."""
+
+    def total(self, *, database: bool | None = None) -> tuple[int, float]:
+        """CPU (millicores) and memory (MiB); `database` selects databases or the rest."""
+        chosen = [r for r in self.reservations if database is None or r.database == database]
+        return sum(r.total_cpu for r in chosen), sum(r.total_memory for r in chosen)
+
+
+def _value(values: Any, path: str) -> Any:
+    for part in path.split("."):
+        if not isinstance(values, dict) or part not in values:
+            return None
+        values = values[part]
+    return values
+
+
+def _chart(release: Registration) -> str:
+    return str(release.inputs.get("chart", "")).rstrip("/").rsplit("/", 1)[-1]
+
+
+def node_count(run: Run) -> int:
+    """Nodes at the pools' minimum size; one for a cluster the platform does not create."""
+    eks = [r.inputs.get("scalingConfig", {}).get("minSize", 0) for r in run.of_type(EKS_NODE_GROUP)]
+    gke = [
+        r.inputs.get("autoscaling", {}).get("totalMinNodeCount", 0)
+        for r in run.of_type(GKE_NODE_POOL)
+    ]
+    if not eks and not gke:
+        return 1
+    return max(1, int(sum(eks) + sum(gke)))
+
+
+def _requests(block: Any) -> tuple[str | None, str | None]:
+    requests = block.get("requests", {}) if isinstance(block, dict) else {}
+    return requests.get("cpu"), requests.get("memory")
+
+
+def footprint(run: Run) -> Footprint:
+    nodes = node_count(run)
+    reservations: list[Reservation] = []
+    missing: list[str] = []
+    for release in sorted(run.of_type(RELEASE), key=lambda r: r.name):
+        values = release.inputs.get("values") or {}
+        for workload in CHART_WORKLOADS.get(_chart(release), ()):
+            if workload.enabled is not None and _value(values, workload.enabled) is False:
+                continue
+            cpu, memory = _requests(_value(values, workload.resources))
+            if cpu is None or memory is None:
+                missing.append(f"{release.name}: {workload.name}")
+                continue
+            if workload.daemonset:
+                pods = nodes
+            else:
+                replicas = _value(values, workload.replicas) if workload.replicas else None
+                pods = int(replicas if replicas is not None else workload.default_replicas)
+            reservations.append(
+                Reservation(
+                    workload.name,
+                    release.name,
+                    millicores(cpu) * workload.containers,
+                    mebibytes(memory) * workload.containers,
+                    pods,
+                )
+            )
+    sidecars = _sidecars(run)
+    for cluster in sorted(run.of_type(POSTGRES_CLUSTER), key=lambda r: r.name):
+        spec = cluster.inputs.get("spec", {})
+        instances = int(spec.get("instances", 1))
+        cpu, memory = _requests(spec.get("resources"))
+        if cpu is None or memory is None:
+            missing.append(f"{cluster.name}: postgres")
+            continue
+        reservations.append(
+            Reservation(
+                "postgres", cluster.name, millicores(cpu), mebibytes(memory), instances, True
+            )
+        )
+        sidecar = _archiver_sidecar(spec, sidecars)
+        if sidecar is not None:
+            reservations.append(
+                Reservation(
+                    "barman-cloud sidecar", cluster.name, sidecar[0], sidecar[1], instances, True
+                )
+            )
+    return Footprint(tuple(reservations), nodes, tuple(missing))
+
+
+def _sidecars(run: Run) -> dict[tuple[str, str], tuple[int, float]]:
+    """(namespace, ObjectStore name) -> the sidecar requests it configures."""
+    found = {}
+    for store in run.of_type(OBJECT_STORE):
+        metadata = store.inputs.get("metadata", {})
+        sidecar = store.inputs.get("spec", {}).get("instanceSidecarConfiguration", {})
+        cpu, memory = _requests(sidecar.get("resources"))
+        if cpu is not None and memory is not None:
+            key = (metadata.get("namespace"), metadata.get("name"))
+            found[key] = (millicores(cpu), mebibytes(memory))
+    return found
+
+
+def _archiver_sidecar(
+    spec: dict[str, Any], sidecars: dict[tuple[str, str], tuple[int, float]]
+) -> tuple[int, float] | None:
+    for plugin in spec.get("plugins", []):
+        if plugin.get("isWALArchiver"):
+            store = plugin.get("parameters", {}).get("barmanObjectName")
+            for (_, name), requests in sidecars.items():
+                if name == store:
+                    return requests
+    return None
+
+
+def _cpu(millis: float) -> str:
+    return f"{millis / 1000:g}" if millis >= 1000 else f"{millis:g}m"
+
+
+def _memory(mib: float) -> str:
+    return f"{mib / 1024:.1f}Gi" if mib >= 1024 else f"{mib:g}Mi"
+
+
+def render(run: Run) -> str:
+    """The reservation table and totals, for the plan's text output."""
+    found = footprint(run)
+    lines = [
+        "Requests the platform reserves (CPU, memory): each pod's requests times its replicas;",
+        f"DaemonSets on {found.nodes} node(s) (node pools at their minimum size, an existing "
+        "cluster as one node);",
+        "Jobs, Helm hooks and what the cloud itself installs are not counted.",
+    ]
+    for r in found.reservations:
+        pods = f" x {r.pods}" if r.pods != 1 else ""
+        lines.append(
+            f"  {_cpu(r.total_cpu):>7}  {_memory(r.total_memory):>8}  {r.name} ({r.owner}){pods}"
+        )
+    for label, database in (("platform services", False), ("databases", True)):
+        cpu, memory = found.total(database=database)
+        lines.append(f"  {label}: {_cpu(cpu)} CPU, {_memory(memory)} memory")
+    cpu, memory = found.total()
+    lines.append(f"  total: {_cpu(cpu)} CPU, {_memory(memory)} memory")
+    lines += [f"  without explicit requests: {m}" for m in found.missing]
+    return "\n".join(lines)
