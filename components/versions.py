@@ -110,12 +110,13 @@ MONITORING_CRDS_URLS = tuple(
 # sources at these pins (nothing is copied into this repository). Traefik's is the one its
 # docs name for Kubernetes, at the Traefik release the pinned chart deploys; Flux's is the
 # flux-operator's own, at the operator release the platform pins for Flux.
+# renovate: datasource=github-releases depName=traefik/traefik
 TRAEFIK_APP_VERSION = "v3.7.11"
 TRAEFIK_DASHBOARD_URL = (
     "https://raw.githubusercontent.com/traefik/traefik/"
     f"{TRAEFIK_APP_VERSION}/contrib/grafana/traefik-kubernetes.json"
 )
-FLUX_OPERATOR_VERSION = "v0.58.1"
+FLUX_OPERATOR_VERSION = f"v{FLUX_OPERATOR.version}"
 FLUX_DASHBOARD_URL = (
     "https://raw.githubusercontent.com/controlplaneio-fluxcd/flux-operator/"
     f"{FLUX_OPERATOR_VERSION}/config/monitoring/dashboards/flux-performance.json"
@@ -126,8 +127,16 @@ CERT_MANAGER_DASHBOARD = (11001, 1)
 # Google Cloud Managed Service for Prometheus: the Prometheus fork of self-deployed collection
 # (GoogleCloudPlatform/prometheus-engine manifests/operator.yaml), which exports to Monarch
 # with the pod's workload identity. Used only when remote write to Google is enabled.
-GMP_PROMETHEUS_IMAGE = ("gke.gcr.io", "prometheus-engine/prometheus", "v2.53.5-gmp.2-gke.0")
-GMP_PROMETHEUS_VERSION = "v2.53.5"
+GMP_PROMETHEUS_IMAGE = "gke.gcr.io/prometheus-engine/prometheus:v2.53.5-gmp.2-gke.0"
+# The upstream Prometheus release the fork is built on (its tag up to `-gmp`), for the operator.
+GMP_PROMETHEUS_VERSION = GMP_PROMETHEUS_IMAGE.rsplit(":", 1)[1].split("-gmp")[0]
+
+
+def image_parts(image: str) -> tuple[str, str, str]:
+    """`registry/repository:tag` as (registry, repository, tag)."""
+    name, tag = image.rsplit(":", 1)
+    registry, repository = name.split("/", 1)
+    return registry, repository, tag
 
 # Gateway API standard channel, applied from the upstream release asset where the cluster does
 # not manage these CRDs itself (GKE does: see GKE_MIN_GATEWAY_API_VERSION).

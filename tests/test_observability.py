@@ -256,7 +256,7 @@ def test_eks_remote_write_signs_with_its_own_role_into_a_protected_workspace(sta
 def test_gke_remote_write_runs_googles_prometheus_fork_with_workload_identity(stack_run):
     run = stack_run("gke-staging")
     spec = values(run)["prometheus"]["prometheusSpec"]
-    registry, repository, tag = versions.GMP_PROMETHEUS_IMAGE
+    registry, repository, tag = versions.image_parts(versions.GMP_PROMETHEUS_IMAGE)
     assert spec["image"] == {"registry": registry, "repository": repository, "tag": tag}
     assert spec["version"] == versions.GMP_PROMETHEUS_VERSION
     annotations = values(run)["prometheus"]["serviceAccount"]["annotations"]
@@ -296,8 +296,8 @@ OBSERVABILITY_CASES = {
             observability={"grafana": {"hostname": "grafana.example.org"}},
         ),
         "platform:observability.grafana.hostname: 'grafana.example.org' is outside "
-        "ingress.domain 'apps.example.com'; use a name under it, such as "
-        "'grafana.apps.example.com'",
+        "ingress.domain 'apps.example.com'; list names under it, such as "
+        "'shop.apps.example.com'",
     ),
     "Grafana hostname without a domain": (
         base(observability={"grafana": {"hostname": "grafana.example.org"}}),
@@ -309,10 +309,9 @@ OBSERVABILITY_CASES = {
             ingress={"domain": "apps.example.com"},
             access={"namespaces": [{"name": "apps", "hostnames": ["*.apps.example.com"]}]},
         ),
-        "platform:observability.grafana: Grafana's hostname 'grafana.apps.example.com' overlaps "
-        "'*.apps.example.com' of namespace 'apps' (access.namespaces[0]): both would race for "
-        "the name on the Gateway; list that namespace's hostnames without covering Grafana's, "
-        "or set observability.grafana.hostname to another name",
+        "platform:observability.grafana: 'grafana.apps.example.com' overlaps "
+        "'*.apps.example.com' of namespace 'apps' (platform:access.namespaces[0].hostnames); "
+        "give each name to one namespace only",
     ),
     "receiver without its secret": (
         base(observability={"alerting": {"slack": {"channel": "#alerts"}}}),
@@ -357,9 +356,9 @@ OBSERVABILITY_CASES = {
                 ]
             },
         ),
-        "platform:observability.grafana: Grafana's hostname needs an HTTPS listener of its own, "
-        "and the 63 application hostnames leave none of the Gateway's 63; use wildcards for "
-        "application hostnames",
+        "platform:access.namespaces: 64 hostnames (with grafana.apps.example.com of platform "
+        "services) need an HTTPS listener each; the Gateway holds at most 63; use wildcards "
+        "for application hostnames",
     ),
     "receivers without the monitoring stack": (
         base(observability={"enabled": False, "alerting": {"discord": {}}}),

@@ -152,8 +152,9 @@ CASES = {
                 ]
             },
         ),
-        "platform:access.namespaces: 64 hostnames are listed; the Gateway holds at most 63 "
-        "HTTPS listeners, one per hostname; use wildcards",
+        "platform:access.namespaces: 65 hostnames (with grafana.apps.example.com of platform "
+        "services) need an HTTPS listener each; the Gateway holds at most 63; use wildcards "
+        "for application hostnames",
     ),
 }
 

@@ -422,7 +422,7 @@ def stack_values(
     if remote_write is not None:
         prometheus_spec["remoteWrite"] = remote_write
     if args.remote_write is not None and args.remote_write.service == "gmp":
-        registry, repository, tag = versions.GMP_PROMETHEUS_IMAGE
+        registry, repository, tag = versions.image_parts(versions.GMP_PROMETHEUS_IMAGE)
         prometheus_spec["image"] = {"registry": registry, "repository": repository, "tag": tag}
         prometheus_spec["version"] = versions.GMP_PROMETHEUS_VERSION
     alertmanager_spec: dict[str, Any] = {

@@ -245,11 +245,13 @@ def _hostname_problems(cfg: StackConfig) -> list[tuple[str, str]]:
                 )
             )
     if len(owners) > MAX_HTTPS_LISTENERS:
+        services = [r.hostname for r in cfg.platform_routes()]
+        served = f" (with {', '.join(services)} of platform services)" if services else ""
         found.append(
             (
                 "access.namespaces",
-                f"{len(owners)} hostnames are listed; the Gateway holds at most "
-                f"{MAX_HTTPS_LISTENERS} HTTPS listeners, one per hostname; use wildcards",
+                f"{len(owners)} hostnames{served} need an HTTPS listener each; the Gateway "
+                f"holds at most {MAX_HTTPS_LISTENERS}; use wildcards for application hostnames",
             )
         )
     return list(dict.fromkeys(found))
