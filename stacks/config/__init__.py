@@ -3,7 +3,9 @@
 One top-level config key per concern (`platform:cluster`, `platform:nodePools`, ...). Models are
 frozen and reject unknown keys. `tier` supplies defaults for protection, high availability and
 backups; a stack file overrides them key by key. Cross-key checks live in `StackConfig.problems`
-so that the loader can report every problem at once.
+so that the loader can report every problem at once. Value rules (names, versions, CIDRs,
+regions, sizes, ...) are the library's own types (`kube_platform.components.validation` and
+the component modules); the loader prefixes their messages with the key path.
 """
 
 from kube_platform.stacks.config.access import AccessConfig, AppNamespaceConfig, TailscaleConfig
@@ -20,21 +22,14 @@ from kube_platform.stacks.config.cluster import (
     Taint,
 )
 from kube_platform.stacks.config.databases import (
-    BackupSchedule,
-    CpuAmount,
     DatabaseConfig,
-    MemorySize,
-    PgIdentifier,
     PostgresBackupConfig,
     PostgresDatabaseConfig,
     PostgresResourcesConfig,
     PostgresRestoreConfig,
     PostgresRoleConfig,
     PostgresStorageConfig,
-    Retention,
     S3EndpointConfig,
-    StorageSize,
-    Timestamp,
 )
 from kube_platform.stacks.config.gitops import (
     GitOpsArgoCdConfig,
@@ -70,7 +65,6 @@ __all__ = [
     "TIER_ISSUERS",
     "AccessConfig",
     "AppNamespaceConfig",
-    "BackupSchedule",
     "CertificatesConfig",
     "CiAwsConfig",
     "CiConfig",
@@ -79,7 +73,6 @@ __all__ = [
     "CloudStoreConfig",
     "ClusterConfig",
     "ConfigModel",
-    "CpuAmount",
     "DatabaseConfig",
     "DnsConfig",
     "EksConfig",
@@ -98,9 +91,7 @@ __all__ = [
     "GkeNetworkConfig",
     "IngressConfig",
     "Issuer",
-    "MemorySize",
     "NodePoolConfig",
-    "PgIdentifier",
     "PostgresBackupConfig",
     "PostgresDatabaseConfig",
     "PostgresResourcesConfig",
@@ -108,16 +99,13 @@ __all__ = [
     "PostgresRoleConfig",
     "PostgresStorageConfig",
     "ReplicatedSecretConfig",
-    "Retention",
     "Route53Config",
     "S3EndpointConfig",
     "SecretsConfig",
     "SopsConfig",
     "StackConfig",
-    "StorageSize",
     "TailscaleConfig",
     "Taint",
     "Tier",
     "TierDefaults",
-    "Timestamp",
 ]
