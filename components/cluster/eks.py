@@ -43,6 +43,7 @@ from kube_platform.components.validation import (
     IamPrincipalArn,
     KubernetesVersion,
     LogRetentionDays,
+    Replicas,
     TransitGatewayId,
     VpnGatewayId,
     matching,
@@ -136,7 +137,7 @@ class EksClusterArgs(BaseModel):
     node_groups: tuple[EksNodeGroupArgs, ...] = Field(
         min_length=1, description="Node pools: a managed node group per pool and zone."
     )
-    autoscaler_replicas: int = Field(1, ge=1, description="cluster-autoscaler replicas.")
+    autoscaler_replicas: Replicas = Field(1, description="cluster-autoscaler replicas.")
     tags: dict[str, str] = Field({}, description="Tags on every AWS resource that takes them.")
 
     @field_validator("kubernetes_version")

@@ -24,7 +24,7 @@ from kube_platform.components.cluster import aws_instances, eks_identity
 from kube_platform.components.cluster.pools import (
     DiskSizeGb,
     MaxNodes,
-    MinNodes,
+    NodeCount,
     NodePoolName,
     Taint,
 )
@@ -53,10 +53,10 @@ class EksNodeGroupArgs(BaseModel):
         "or Neuron; x86_64 or arm64).",
     )
     spot: bool = Field(False, description="Spot capacity instead of on-demand.")
-    min_size: MinNodes = Field(1, description="Fewest nodes the autoscaler keeps (all zones).")
+    min_size: NodeCount = Field(1, description="Fewest nodes the autoscaler keeps (all zones).")
     max_size: MaxNodes = Field(3, description="Most nodes the autoscaler adds (all zones).")
-    initial_size: int = Field(
-        1, ge=0, description="Nodes at creation (all zones); then the autoscaler's."
+    initial_size: NodeCount = Field(
+        1, description="Nodes at creation (all zones); then the autoscaler's."
     )
     disk_size_gb: DiskSizeGb = Field(50, description="Encrypted gp3 root volume size in GiB.")
     labels: dict[str, str] = Field({}, description="Kubernetes node labels.")

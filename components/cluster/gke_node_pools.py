@@ -13,7 +13,7 @@ from kube_platform.components.cluster.gke_identity import account_id, grant_proj
 from kube_platform.components.cluster.pools import (
     DiskSizeGb,
     MaxNodes,
-    MinNodes,
+    NodeCount,
     NodePoolName,
     Taint,
 )
@@ -36,10 +36,10 @@ class GkeNodePoolArgs(BaseModel):
     name: NodePoolName = Field(description="Pool name, unique in the cluster.")
     machine_type: str = Field(description="Compute Engine machine type, e.g. `e2-standard-4`.")
     spot: bool = Field(False, description="Use Spot VMs.")
-    min_size: MinNodes = Field(1, description="Minimum total node count.")
+    min_size: NodeCount = Field(1, description="Minimum total node count.")
     max_size: MaxNodes = Field(3, description="Maximum total node count.")
-    initial_size: int = Field(
-        1, ge=0, description="Total node count at creation; afterwards the autoscaler owns it."
+    initial_size: NodeCount = Field(
+        1, description="Total node count at creation; afterwards the autoscaler owns it."
     )
     disk_size_gb: DiskSizeGb = Field(50, description="Boot disk size in GiB.")
     disk_type: str = Field("pd-balanced", description="Boot disk type.")

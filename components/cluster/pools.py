@@ -35,8 +35,8 @@ def _pool_name(value: Any) -> str:
 
 NodePoolName = checked(_pool_name)
 """A node pool name: a DNS label of at most `POOL_NAME_MAX` characters."""
-MinNodes = Annotated[int, Field(ge=0)]
-"""The fewest nodes of a pool; 0 lets it scale to zero."""
+NodeCount = Annotated[int, Field(ge=0)]
+"""A number of nodes of a pool (its minimum, its size at creation); 0 is allowed."""
 MaxNodes = Annotated[int, Field(ge=1)]
 """The most nodes of a pool."""
 DiskSizeGb = Annotated[int, Field(ge=20)]

@@ -32,6 +32,7 @@ from kube_platform.components.validation import (
     MemorySize,
     PgIdentifier,
     PostgresMajor,
+    Replicas,
     Retention,
     S3BucketName,
     StorageSize,
@@ -135,7 +136,7 @@ class PostgresClusterArgs(BaseModel):
         versions.POSTGRES_DEFAULT_MAJOR,
         description="Postgres major, one of `versions.POSTGRES_IMAGES` (the image is pinned).",
     )
-    instances: int = Field(1, ge=1, description="Instances: one primary, the rest replicas.")
+    instances: Replicas = Field(1, description="Instances: one primary, the rest replicas.")
     anti_affinity: AntiAffinity = Field(
         "preferred", description="How strictly instances spread across zones."
     )

@@ -17,7 +17,7 @@ from kube_platform.components import versions
 from kube_platform.components.cluster import Cluster
 from kube_platform.components.kubernetes.helm import helm_release
 from kube_platform.components.kubernetes.namespace import platform_namespace
-from kube_platform.components.validation import KubernetesName
+from kube_platform.components.validation import KubernetesName, Replicas
 from kube_platform.components.versions import Chart
 
 PLUGIN_NAME = "barman-cloud.cloudnative-pg.io"
@@ -40,8 +40,8 @@ class PostgresOperatorArgs(BaseModel):
     namespace: KubernetesName = Field(
         "cnpg-system", description="Namespace of the operator and plugin."
     )
-    replicas: int = Field(
-        1, ge=1, description="Operator replicas; more than one for HA (leader election)."
+    replicas: Replicas = Field(
+        1, description="Operator replicas; more than one for HA (leader election)."
     )
     install_plugin: bool = Field(
         True, description="Install the Barman Cloud plugin (needed for backups and restores)."

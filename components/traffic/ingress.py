@@ -26,7 +26,7 @@ from kube_platform.components.traffic.load_balancer import (
     namespace_labels,
     service_annotations,
 )
-from kube_platform.components.validation import Hostname, KubernetesName
+from kube_platform.components.validation import Hostname, KubernetesName, Replicas
 
 TRAEFIK_CONTROLLER = "traefik.io/gateway-controller"
 # Traefik binds Gateway listeners to its entry points by port: these are the chart's `web`
@@ -82,7 +82,7 @@ class IngressArgs(BaseModel):
         description="The cluster installs and upgrades the Gateway API CRDs itself (GKE with "
         "`gateway_api_config`); otherwise the pinned standard bundle is applied.",
     )
-    replicas: int = Field(1, ge=1, description="Traefik replicas.")
+    replicas: Replicas = Field(1, description="Traefik replicas.")
     high_availability: bool = Field(
         False, description="PodDisruptionBudget and zone spread for Traefik (needs replicas ≥ 2)."
     )

@@ -38,6 +38,7 @@ from kube_platform.components.validation.names import (
     KubernetesName,
     KubernetesVersion,
     MemorySize,
+    Replicas,
     StorageSize,
 )
 from kube_platform.components.validation.network import (
@@ -89,6 +90,7 @@ __all__ = [
     "PostgresMajor",
     "RefKind",
     "RegularExpression",
+    "Replicas",
     "RepositoryPath",
     "Retention",
     "Route53ZoneId",

@@ -4,7 +4,9 @@ addresses, Kubernetes minor versions, durations and resource quantities."""
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import Field
 
 from kube_platform.components import versions
 from kube_platform.components.validation.core import checked, matching
@@ -127,3 +129,5 @@ MemorySize = matching(
 """A memory amount: a Kubernetes quantity in Mi or Gi."""
 CpuAmount = checked(_cpu)
 """A CPU amount: cores (`2`, `0.5`) or millicores (`500m`), more than zero."""
+Replicas = Annotated[int, Field(ge=1)]
+"""How many copies of a workload run (replicas, Postgres instances): at least one."""

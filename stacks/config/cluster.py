@@ -23,7 +23,7 @@ from kube_platform.components.cluster.pools import (
     POOL_NAME_MAX,
     DiskSizeGb,
     MaxNodes,
-    MinNodes,
+    NodeCount,
     NodePoolName,
     TaintEffect,
 )
@@ -365,7 +365,7 @@ class NodePoolConfig(ConfigModel):
         "the NVIDIA image, Inferentia and Trainium the Neuron image, Graviton the arm64 one).",
     )
     capacity: Literal["on-demand", "spot"] = Field("on-demand", description="Capacity type.")
-    min_size: MinNodes = Field(
+    min_size: NodeCount = Field(
         1, description="Minimum node count, across all zones. 0 lets a pool scale to zero."
     )
     max_size: MaxNodes = Field(

@@ -18,6 +18,7 @@ from kube_platform.components.validation import (
     MemorySize,
     PgIdentifier,
     PostgresMajor,
+    Replicas,
     Retention,
     S3BucketName,
     StorageSize,
@@ -158,9 +159,8 @@ class DatabaseConfig(ConfigModel):
         description="Postgres major version: "
         f"{', '.join(str(v) for v in versions.POSTGRES_IMAGES)} (image pinned per major).",
     )
-    instances: int | None = Field(
+    instances: Replicas | None = Field(
         None,
-        ge=1,
         description="Instances (one primary, the rest replicas). Default: the tier's "
         "(dev 1, staging 2, prod 3).",
     )

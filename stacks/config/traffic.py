@@ -16,6 +16,7 @@ from kube_platform.components.validation import (
     Email,
     GcpProjectId,
     KubernetesName,
+    Replicas,
     Route53ZoneId,
 )
 from kube_platform.stacks.config.base import ConfigModel, Tier, camel_to_snake
@@ -47,8 +48,8 @@ class IngressConfig(ConfigModel):
     internal: bool = Field(
         False, description="Use an internal (private) load balancer instead of a public one."
     )
-    replicas: int | None = Field(
-        None, ge=1, description="Ingress controller replicas. Default: 2 with HA, else 1."
+    replicas: Replicas | None = Field(
+        None, description="Ingress controller replicas. Default: 2 with HA, else 1."
     )
 
 
