@@ -158,9 +158,7 @@ class EksClusterArgs(BaseModel):
 
     @model_validator(mode="after")
     def _zones_of_region(self) -> EksClusterArgs:
-        problem = zones_problem(
-            "aws", self.region, self.zones, maximum=aws_network.MAX_ZONES
-        )
+        problem = zones_problem("aws", self.region, self.zones, maximum=aws_network.MAX_ZONES)
         if problem is not None:
             raise ValueError(problem)
         return self

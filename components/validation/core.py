@@ -13,8 +13,6 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
 
-STRING_SCHEMA = WithJsonSchema({"type": "string"})
-
 
 def checked(check: Callable[[Any], Any], base: type = str, schema: dict | None = None) -> Any:
     """A `base` type whose raw input goes through `check` before pydantic parses it."""
@@ -35,7 +33,8 @@ def _regular_expression(value: Any) -> str:
 
 
 RegularExpression = Annotated[str, AfterValidator(_regular_expression)]
-"""A regular expression Python (and Go's RE2, for the patterns used here) compiles."""
+"""A regular expression that compiles. Checked with Python's `re`; a tool that reads it may be
+stricter (SOPS uses Go's RE2, which has no lookaround)."""
 
 
 def matching(pattern: re.Pattern[str], problem: str) -> Any:

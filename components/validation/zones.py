@@ -7,7 +7,9 @@ import re
 from collections.abc import Sequence
 from typing import Literal
 
+# How each cloud names a region's zones, and example zone letters.
 _SHAPE = {"aws": ("", "abc"), "gcp": ("-", "bcd")}
+_COUNTS = {1: "one", 2: "two", 3: "three"}
 
 
 def zones_problem(
@@ -23,7 +25,7 @@ def zones_problem(
     zones = list(zones)
     if len(zones) < minimum:
         example = [f"{region}{separator}{letter}" for letter in letters]
-        least = "one zone" if minimum == 1 else f"at least {_count(minimum)} zones"
+        least = f"at least {_COUNTS.get(minimum, minimum)} zone{'s' if minimum > 1 else ''}"
         return f"zones lists {len(zones)} zone(s); list {least} of {region}, e.g. {example}"
     if maximum is not None and len(zones) > maximum:
         return f"zones lists {len(zones)} zones; list at most {maximum} (three is usual)"
@@ -35,7 +37,3 @@ def zones_problem(
     if len(set(zones)) != len(zones):
         return "zones lists a zone more than once"
     return None
-
-
-def _count(number: int) -> str:
-    return {2: "two", 3: "three"}.get(number, str(number))
