@@ -11,6 +11,8 @@ expect fail the run, so a new data-source call cannot slip in unreviewed.
 
 from __future__ import annotations
 
+import asyncio
+import gc
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -473,6 +475,18 @@ def run_program(
         monitor=RecordingMonitor(RecordingMocks(preview, invokes=invokes)),
         deployer=deployer,
     )
+
+
+def shutdown() -> None:
+    """Close the mock runtime's event loops after the last run of a process. The mock monitor
+    registers resources from worker threads, and each opens an event loop that outlives its
+    thread (futures of recorded resources keep it alive); closed now, interpreter exit does
+    not finalize them after their sockets ("Exception ignored ... Invalid file descriptor")."""
+    main = asyncio.get_event_loop()
+    main.run_until_complete(main.shutdown_default_executor())
+    for loop in [o for o in gc.get_objects() if isinstance(o, asyncio.AbstractEventLoop)]:
+        if not loop.is_running() and not loop.is_closed():
+            loop.close()
 
 
 def _execute(
