@@ -138,4 +138,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    status = main()
+    offline_runner = sys.modules.get("kube_platform.stacks.offline")
+    if offline_runner is not None:
+        # A plan ran the mock runtime in this process: close its event loops before exit.
+        offline_runner.shutdown()
+    sys.exit(status)

@@ -374,6 +374,10 @@ def _describe(exc: ValidationError) -> list[str]:
             lines.append(f"{_key_path(loc)}: unknown key; {_unknown_key_hint(loc)}")
         elif kind == "missing":
             lines.append(f"{_key_path(loc)}: required key is missing; set it in the stack file")
+        elif kind == "too_short" and isinstance(error.get("input"), list):
+            least = error["ctx"]["min_length"]
+            entries = "one entry" if least == 1 else f"{least} entries"
+            lines.append(f"{_key_path(loc)}: the list is empty; list at least {entries}")
         elif kind == "value_error":
             message = error["msg"].removeprefix("Value error, ")
             message = message.replace("<key path>", _key_path(loc))

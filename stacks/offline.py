@@ -1,13 +1,18 @@
-"""Run the Pulumi program through Pulumi's mock runtime: no CLI, no cloud credentials.
+"""Run a Pulumi program through Pulumi's mock runtime: no CLI, no cloud credentials.
 
-`RecordingMocks` returns plausible computed outputs per resource type in update mode and only
-echoes inputs in preview mode (so computed values stay unknown, as in `pulumi preview`). Every
-registration is recorded with its inputs, parent, provider and options. Invokes the program
-was not taught to expect fail the run, so a new data-source call cannot slip in unreviewed.
+`run(stack)` runs this project's program for a stack file; `run_program(program)` runs any
+program function, which is how other projects unit-test programs built from these components
+(docs/testing.md). `RecordingMocks` returns plausible computed outputs per resource type in
+update mode and only echoes inputs in preview mode (so computed values stay unknown, as in
+`pulumi preview`), and answers the invokes the components make. Every registration is
+recorded with its inputs, parent, provider and options. Invokes the program was not taught to
+expect fail the run, so a new data-source call cannot slip in unreviewed.
 """
 
 from __future__ import annotations
 
+import asyncio
+import gc
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +21,7 @@ from typing import Any
 import pulumi
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockMonitor
+from pulumi.runtime.settings import get_root_resource, set_root_resource
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
@@ -278,9 +284,19 @@ def _reveal(value: Any, path: str, secrets: set[str]) -> Any:
 
 
 class RecordingMocks(pulumi.runtime.Mocks):
-    def __init__(self, preview: bool, deployer: str = DEFAULT_DEPLOYER) -> None:
+    """Mocks that answer like the engine would: plausible computed outputs per resource type
+    in update mode (none in preview), the invokes the library makes, and the caller's own
+    `invokes`. Any other invoke fails the run and is listed in `unknown_invokes`."""
+
+    def __init__(
+        self,
+        preview: bool,
+        deployer: str = DEFAULT_DEPLOYER,
+        invokes: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] | None = None,
+    ) -> None:
         self.preview = preview
         self.deployer = deployer
+        self.invokes = {**INVOKES, **(invokes or {})}
         self.unknown_invokes: list[str] = []
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
@@ -293,12 +309,12 @@ class RecordingMocks(pulumi.runtime.Mocks):
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list | None]:
         if args.token in IDENTITY_INVOKES:
             return IDENTITY_INVOKES[args.token](dict(args.args), self.deployer), []
-        answer = INVOKES.get(args.token)
+        answer = self.invokes.get(args.token)
         if answer is None:
             self.unknown_invokes.append(args.token)
             raise NotImplementedError(
-                f"the offline runner does not know invoke {args.token}; teach "
-                "stacks/offline.py INVOKES a plausible answer"
+                f"the offline runner does not know invoke {args.token}; teach it a plausible "
+                "answer (`invokes` of run_program, or INVOKES in stacks/offline.py)"
             )
         # An empty failure list: the mock monitor iterates it.
         return answer(dict(args.args)), []
@@ -406,10 +422,11 @@ def run(
     monitor: RecordingMonitor | None = None,
     deployer: str | None = None,
 ) -> Run:
-    """Run the program for `stack` (its stack file, or `config` as a stack file's `config:`
-    mapping) and return what it registered. It deploys as `deployer` (an IAM role or user
-    ARN), by default as the stack's first EKS admin principal. Configuration errors propagate
-    as `ConfigurationError`."""
+    """Run the platform program for `stack` (its stack file, or `config` as a stack file's
+    `config:` mapping) and return what it registered. It deploys as `deployer` (an IAM role or
+    user ARN), by default as the stack's first EKS admin principal. Configuration errors
+    propagate as `ConfigurationError`. `program` replaces the platform program (tests of one
+    component); `run_program` is the entry point for other projects' programs."""
     from kube_platform.stacks import platform
 
     file_config = (
@@ -417,12 +434,82 @@ def run(
         if config is not None
         else loader.read_stack_file(loader.stack_file(stack, project_dir))
     )
-    values, secret_keys = loader.engine_config(file_config)
 
-    monitor = monitor or RecordingMonitor(RecordingMocks(preview))
+    def build() -> dict[str, Any]:
+        cfg = loader.from_pulumi(file_config=file_config, project_dir=project_dir)
+        return platform.build(cfg, stack)
+
+    return _execute(
+        program or build,
+        project=PROJECT,
+        stack=stack,
+        config=file_config,
+        preview=preview,
+        monitor=monitor or RecordingMonitor(RecordingMocks(preview)),
+        deployer=deployer or deployer_of(file_config),
+    )
+
+
+def run_program(
+    program: Callable[[], dict[str, Any] | None],
+    *,
+    config: dict[str, Any] | None = None,
+    project: str = "project",
+    stack: str = "test",
+    preview: bool = False,
+    deployer: str = DEFAULT_DEPLOYER,
+    invokes: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] | None = None,
+) -> Run:
+    """Run any Pulumi program function through the mock runtime with the recording mocks, and
+    return every resource it registered and every output it exported.
+
+    `program` builds resources as a Pulumi program would; it may return a mapping of outputs,
+    call `pulumi.export`, or both. `config` is a stack file's `config:` mapping (full keys
+    such as `<project>:<key>`; `{"secure": ...}` values count as secrets); `project` and
+    `stack` are what `pulumi.get_project()` and `pulumi.get_stack()` return. AWS identity
+    invokes answer as `deployer`; `invokes` teaches answers to data sources of the program's
+    own (by token), on top of those the library's components make. In preview mode computed
+    values stay unknown, as in `pulumi preview`.
+    """
+    return _execute(
+        program,
+        project=project,
+        stack=stack,
+        config=config or {},
+        preview=preview,
+        monitor=RecordingMonitor(RecordingMocks(preview, invokes=invokes)),
+        deployer=deployer,
+    )
+
+
+def shutdown() -> None:
+    """Close the mock runtime's event loops after the last run of a process. The mock monitor
+    registers resources from worker threads, and each opens an event loop that outlives its
+    thread (futures of recorded resources keep it alive); closed now, interpreter exit does
+    not finalize them after their sockets ("Exception ignored ... Invalid file descriptor")."""
+    main = asyncio.get_event_loop()
+    main.run_until_complete(main.shutdown_default_executor())
+    for loop in [o for o in gc.get_objects() if isinstance(o, asyncio.AbstractEventLoop)]:
+        if not loop.is_running() and not loop.is_closed():
+            loop.close()
+
+
+def _execute(
+    program: Callable[[], dict[str, Any] | None],
+    *,
+    project: str,
+    stack: str,
+    config: dict[str, Any],
+    preview: bool,
+    monitor: RecordingMonitor,
+    deployer: str,
+) -> Run:
+    values, secret_keys = loader.engine_config(config)
     mocks = monitor.mocks
-    mocks.deployer = deployer or deployer_of(file_config)
-    pulumi.runtime.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
+    mocks.deployer = deployer
+    # A root stack resource of this run's own, so its outputs and URN are this run's.
+    set_root_resource(None)  # type: ignore[arg-type]
+    pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=preview, monitor=monitor)
     pulumi.runtime.set_all_config(values, secret_keys)
 
     results: dict[str, StackOutput] = {}
@@ -437,12 +524,10 @@ def run(
             )
 
     def main() -> Any:
-        if program is not None:
-            exports = program()
-        else:
-            cfg = loader.from_pulumi(file_config=file_config, project_dir=project_dir)
-            exports = platform.build(cfg, stack)
-        return resolve(exports)
+        returned = program() or {}
+        root = get_root_resource()
+        exported = dict(getattr(root, "outputs", None) or {})
+        return resolve({**exported, **returned})
 
     _sync_await(run_pulumi_func(main))
     return Run(stack, preview, monitor.registrations, results, mocks.unknown_invokes)

@@ -243,7 +243,8 @@ def _with_ci(stack: str, **ci) -> dict:
         ),
         (
             _with_ci("prod", repository="acme/*"),
-            "platform:ci.repository: 'acme/*' is not a GitHub repository '<owner>/<name>'",
+            "platform:ci.repository: 'acme/*' is not a GitHub repository; write it as "
+            "'<owner>/<name>', such as 'acme/platform'",
         ),
         (
             _with_ci("prod", defaultBranch="refs/heads/main"),

@@ -523,7 +523,7 @@ def test_irsa_trust_is_scoped_to_one_service_account_and_sts():
 
 def test_cluster_args_reject_a_public_endpoint_open_to_the_internet():
     # The component refuses it on its own, for programs that import it without StackConfig.
-    with pytest.raises(ValueError, match="opens the API to the internet"):
+    with pytest.raises(ValueError, match="opens the API endpoint to the whole internet"):
         EksClusterArgs(
             cluster_name="c",
             region="eu-west-1",
@@ -577,7 +577,7 @@ CASES = {
     "a pool narrower than the zones": (
         cloud(EKS, "dev", pools=[{**POOL, "maxSize": 2}]),
         "platform:nodePools[0].maxSize: EKS runs a node group per zone for each pool, and each "
-        "needs room for a node; raise maxSize to at least 3 (the number of zones)",
+        "needs room for a node; raise the pool's maximum size to at least 3 (the number of zones)",
     ),
     "no pool starts a node": (
         cloud(EKS, "dev", pools=[{**POOL, "minSize": 0}]),

@@ -414,7 +414,7 @@ def test_node_pool_args_reject_min_above_max():
 
 
 def test_cluster_args_reject_an_open_authorized_network():
-    with pytest.raises(ValueError, match="opens the API to the internet"):
+    with pytest.raises(ValueError, match="opens the API endpoint to the whole internet"):
         _args(authorized_networks=("0.0.0.0/0",))
 
 

@@ -457,7 +457,8 @@ CASES = {
     ),
     "sops encrypter that is not an ARN": (
         cloud(PUBLIC_EKS, secrets={"sops": {"encrypters": ["alice@example.com"]}}),
-        "platform:secrets.sops.encrypters[0]: 'alice@example.com' is not a eks principal",
+        "platform:secrets.sops.encrypters[0]: 'alice@example.com' is not an IAM role or user "
+        "ARN; use e.g. 'arn:aws:iam::<account>:role/<name>'",
     ),
     "sops administrator that is not an ARN": (
         cloud(PUBLIC_EKS, secrets={"sops": {"administrators": ["platform-deployer"]}}),

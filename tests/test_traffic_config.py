@@ -106,8 +106,8 @@ CASES = {
     ),
     "a hostname that is not one": (
         base(ingress=DOMAIN, access={"namespaces": [{"name": "a", "hostnames": ["a.*.b.com"]}]}),
-        "platform:access.namespaces[0].hostnames: ['a.*.b.com'] are not hostnames; use DNS "
-        "names such as 'shop.apps.example.com', optionally with a leading '*.' label such as "
+        "platform:access.namespaces[0].hostnames[0]: 'a.*.b.com' is not a hostname; use a DNS "
+        "name such as 'shop.apps.example.com', optionally with a leading '*.' label such as "
         "'*.shop.apps.example.com'",
     ),
     "one hostname in two namespaces": (

@@ -17,6 +17,7 @@ amazon-web-services) and aws-actions/configure-aws-credentials v6.2.3 README, "O
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pulumi
@@ -24,6 +25,7 @@ import pulumi_aws as aws
 from pydantic import BaseModel, ConfigDict, Field
 
 from kube_platform.components.ci.github import AWS_AUDIENCE, ISSUER, ISSUER_HOST, GithubRepository
+from kube_platform.components.validation import IamPolicyArn, matching
 
 READ_ONLY_POLICY = "ReadOnlyAccess"
 
@@ -66,17 +68,30 @@ def decrypt_policy(key_arn: str) -> str:
     )
 
 
+GithubOidcProviderArn = matching(
+    re.compile(
+        r"^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/token\.actions\.githubusercontent\.com$"
+    ),
+    "is not the ARN of a GitHub Actions OIDC provider; use "
+    "'arn:aws:iam::<account>:oidc-provider/token.actions.githubusercontent.com'",
+)
+"""The ARN of an account's IAM OIDC provider for GitHub Actions tokens."""
+
+
 class GithubActionsAwsIdentityArgs(BaseModel):
+    """The repository and environment trusted, the two roles' names, and what the deploy role
+    may do."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     github: GithubRepository = Field(description="Repository and environment trusted.")
     partition: str = Field("aws", description="ARN partition of the account.")
     deploy_role_name: str = Field(description="Name of the deploy role.")
     preview_role_name: str = Field(description="Name of the read-only preview role.")
-    oidc_provider_arn: str | None = Field(
+    oidc_provider_arn: GithubOidcProviderArn | None = Field(
         None, description="The account's existing GitHub OIDC provider; None creates one."
     )
-    deploy_policy_arns: tuple[str, ...] = Field(
+    deploy_policy_arns: tuple[IamPolicyArn, ...] = Field(
         min_length=1, description="Managed policies of the deploy role: what `pulumi up` may do."
     )
     secrets_key_arn: str | None = Field(
@@ -89,7 +104,14 @@ class GithubActionsAwsIdentityArgs(BaseModel):
 
 class GithubActionsAwsIdentity(pulumi.ComponentResource):
     """The GitHub OIDC provider (or a reference to it) and a stack's deploy and preview roles.
-    Pass the account's `aws.Provider` through `opts.providers`."""
+    Pass the account's `aws.Provider` through `opts.providers`.
+
+    Outputs:
+
+    - `oidc_provider_arn`: the account's GitHub OIDC provider.
+    - `deploy_role_arn`: the role jobs in the stack's GitHub environment assume.
+    - `preview_role_arn`: the read-only role pull requests and the default branch assume.
+    """
 
     oidc_provider_arn: pulumi.Output[str]
     deploy_role_arn: pulumi.Output[str]
@@ -101,6 +123,8 @@ class GithubActionsAwsIdentity(pulumi.ComponentResource):
         args: GithubActionsAwsIdentityArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        """Create the identities `name` (the prefix of every child's name) from `args`.
+        `opts` applies to the component and, through `providers`, to its children."""
         super().__init__("platform:index:GithubActionsAwsIdentity", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         if args.oidc_provider_arn is None:

@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from kube_platform.components.ci.github import ISSUER, GithubRepository
 from kube_platform.components.cluster.gke_identity import account_id, grant_project_roles
+from kube_platform.components.validation import GcpProjectId, GcpRole
 
 # What GitHub's token says, mapped to attributes IAM bindings and the condition can use.
 ATTRIBUTE_MAPPING = {
@@ -57,17 +58,22 @@ def subject_member(pool_name: str, subject: str) -> str:
 
 
 class GithubActionsGcpIdentityArgs(BaseModel):
+    """The repository (with its numeric ids) and environment trusted, the pool, and what the
+    deploy account may do."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     github: GithubRepository = Field(description="Repository and environment trusted.")
-    project: str = Field(description="Project of the pool, the accounts and their grants.")
+    project: GcpProjectId = Field(
+        description="Project of the pool, the accounts and their grants."
+    )
     pool_id: str = Field(
         pattern=r"^[a-z0-9][a-z0-9-]{2,30}[a-z0-9]$",
         description="Workload identity pool id (4-32 characters; ids stay reserved for 30 days "
         "after deletion).",
     )
     account_prefix: str = Field(description="Prefix of the two service account ids.")
-    deploy_roles: tuple[str, ...] = Field(
+    deploy_roles: tuple[GcpRole, ...] = Field(
         min_length=1, description="Project roles of the deploy account."
     )
     state_bucket: str | None = Field(
@@ -89,7 +95,15 @@ class GithubActionsGcpIdentityArgs(BaseModel):
 
 class GithubActionsGcpIdentity(pulumi.ComponentResource):
     """The pool, its GitHub provider and a stack's deploy and preview service accounts. Pass the
-    project's `gcp.Provider` through `opts.providers`."""
+    project's `gcp.Provider` through `opts.providers`.
+
+    Outputs:
+
+    - `workload_identity_provider`: the pool provider's resource name, for
+      `google-github-actions/auth`.
+    - `deploy_service_account`: the e-mail of the account deploy jobs impersonate.
+    - `preview_service_account`: the e-mail of the read-only account previews impersonate.
+    """
 
     workload_identity_provider: pulumi.Output[str]
     deploy_service_account: pulumi.Output[str]
@@ -101,6 +115,8 @@ class GithubActionsGcpIdentity(pulumi.ComponentResource):
         args: GithubActionsGcpIdentityArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        """Create the pool and accounts `name` (the prefix of every child's name) from `args`.
+        `opts` applies to the component and, through `providers`, to its children."""
         super().__init__("platform:index:GithubActionsGcpIdentity", name, None, opts)
         github, project = args.github, args.project
 

@@ -13,8 +13,9 @@ deployments/about-security-hardening-with-openid-connect), "Example subject clai
 from __future__ import annotations
 
 import re
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 ISSUER = "https://token.actions.githubusercontent.com"
 ISSUER_HOST = ISSUER.removeprefix("https://")
@@ -30,7 +31,10 @@ _BRANCH = re.compile(r"^[A-Za-z0-9._/-]{1,255}$")
 
 def check_repository(value: str) -> str:
     if not _REPOSITORY.match(value):
-        raise ValueError(f"'{value}' is not a GitHub repository '<owner>/<name>'")
+        raise ValueError(
+            f"'{value}' is not a GitHub repository; write it as '<owner>/<name>', such as "
+            "'acme/platform'"
+        )
     return value
 
 
@@ -48,17 +52,27 @@ def check_branch(value: str) -> str:
     return value
 
 
+GithubRepositoryName = Annotated[str, AfterValidator(check_repository)]
+"""A GitHub repository, `<owner>/<name>`."""
+GithubEnvironment = Annotated[str, AfterValidator(check_environment)]
+"""A GitHub deployment environment name."""
+GithubBranch = Annotated[str, AfterValidator(check_branch)]
+"""A branch name, without `refs/heads/`."""
+
+
 class GithubRepository(BaseModel):
     """The repository whose workflows may use an identity, and where they may use it."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    repository: str = Field(description="`<owner>/<name>` of the GitHub repository.")
-    environment: str = Field(
+    repository: GithubRepositoryName = Field(
+        description="`<owner>/<name>` of the GitHub repository."
+    )
+    environment: GithubEnvironment = Field(
         description="GitHub deployment environment whose jobs may deploy (required reviewers "
         "and branch rules live there)."
     )
-    default_branch: str = Field(
+    default_branch: GithubBranch = Field(
         "main", description="Branch whose scheduled jobs (the drift check) may preview."
     )
     repository_id: int | None = Field(
@@ -67,10 +81,6 @@ class GithubRepository(BaseModel):
     repository_owner_id: int | None = Field(
         None, description="Numeric owner id; never reused, unlike a name (GCP condition)."
     )
-
-    _repository = field_validator("repository")(lambda cls, v: check_repository(v))
-    _environment = field_validator("environment")(lambda cls, v: check_environment(v))
-    _branch = field_validator("default_branch")(lambda cls, v: check_branch(v))
 
     @property
     def deploy_subject(self) -> str:

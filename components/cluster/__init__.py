@@ -10,7 +10,8 @@ from kube_platform.components.cluster.eks import EksCluster, EksClusterArgs, Eks
 from kube_platform.components.cluster.existing import ExistingCluster, ExistingClusterArgs
 from kube_platform.components.cluster.gke import GkeCluster, GkeClusterArgs
 from kube_platform.components.cluster.gke_network import GkeNetworkArgs
-from kube_platform.components.cluster.gke_node_pools import GkeNodePoolArgs, GkeTaint
+from kube_platform.components.cluster.gke_node_pools import GkeNodePoolArgs
+from kube_platform.components.cluster.pools import Taint
 
 __all__ = [
     "Cloud",
@@ -24,7 +25,7 @@ __all__ = [
     "GkeClusterArgs",
     "GkeNetworkArgs",
     "GkeNodePoolArgs",
-    "GkeTaint",
+    "Taint",
     "WorkloadIdentity",
     "WorkloadIdentityRequest",
 ]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Literal
 
 # Graviton (arm64) families carry a `g` after the generation digit: m7g, c7gn, r8gd, t4g, g5g;
 # Grace Blackwell families carry `-gb`: p6e-gb200.
@@ -21,7 +22,16 @@ _AMD = re.compile(r"^g4ad\.")
 # AWS Inferentia and Trainium.
 _NEURON = re.compile(r"^(inf\d|trn\d)")
 
-AMI_TYPES = {
+AmiType = Literal[
+    "AL2023_x86_64_STANDARD",
+    "AL2023_ARM_64_STANDARD",
+    "AL2023_x86_64_NVIDIA",
+    "AL2023_ARM_64_NVIDIA",
+    "AL2023_x86_64_NEURON",
+]
+"""An EKS AL2023 node image type."""
+# The image for each (architecture, accelerator).
+AMI_TYPES: dict[tuple[str, str | None], AmiType] = {
     ("x86_64", None): "AL2023_x86_64_STANDARD",
     ("arm64", None): "AL2023_ARM_64_STANDARD",
     ("x86_64", "nvidia"): "AL2023_x86_64_NVIDIA",

@@ -22,6 +22,22 @@ import pulumi_aws as aws
 # into eight public subnets.
 _PRIVATE_SPLIT = 3
 _PUBLIC_SPLIT = 3
+MAX_ZONES = 2**_PRIVATE_SPLIT - 2
+"""Zones a created VPC has subnet room for."""
+# AWS allows no VPC larger than a /16; below a /22 the zones' subnets get too small.
+LARGEST_VPC_PREFIX = 16
+SMALLEST_VPC_PREFIX = 22
+
+
+def vpc_size_problem(vpc_cidr: ipaddress.IPv4Network) -> str | None:
+    """Why a created VPC of `vpc_cidr` cannot hold the subnet plan, or None."""
+    if LARGEST_VPC_PREFIX <= vpc_cidr.prefixlen <= SMALLEST_VPC_PREFIX:
+        return None
+    return (
+        f"{vpc_cidr} is a /{vpc_cidr.prefixlen}; use a /{LARGEST_VPC_PREFIX} to "
+        f"/{SMALLEST_VPC_PREFIX} so every zone gets a private node subnet (pods take VPC "
+        "addresses) and a public subnet"
+    )
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,15 @@ class WorkloadIdentity:
 
 
 class Cluster(pulumi.ComponentResource):
-    """Base class of every cluster implementation. Subclasses set the attributes below."""
+    """The contract every cluster implementation fulfils (`ExistingCluster`, `EksCluster`,
+    `GkeCluster`); in-cluster components take one of these and nothing cloud-specific.
+
+    Attributes: `cloud` (`aws`, `gcp` or `existing`), `provider` (the explicit Kubernetes
+    provider), `kubeconfig` (a secret Output), `cluster_name`, `endpoint`, `zones`,
+    `kubernetes_version`, `database_storage_class`, `workload_dependencies`,
+    `deletion_anchor`, `cloud_provider` and `region`. Methods: `bind_workload_identity`,
+    `cloud_opts` and `child_opts`.
+    """
 
     cloud: ClassVar[Cloud]
 

@@ -14,6 +14,7 @@ runner's own role).
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Any, Literal
 
 import pulumi
@@ -37,48 +38,84 @@ from kube_platform.components.cluster.cloud_access import exec_kubeconfig, stora
 from kube_platform.components.cluster.eks_deploy_runner import EksDeployRunnerArgs
 from kube_platform.components.cluster.eks_node_groups import EksNodeGroupArgs
 from kube_platform.components.kubernetes.resources import Resources
+from kube_platform.components.validation import (
+    AwsRegion,
+    Cidr,
+    EndpointCidr,
+    IamPrincipalArn,
+    KubernetesVersion,
+    LogRetentionDays,
+    Replicas,
+    TransitGatewayId,
+    VpnGatewayId,
+    matching,
+    zones_problem,
+)
 
+EksSupportType = Literal["STANDARD", "EXTENDED"]
+"""What EKS does at the end of a version's standard support: upgrade, or extended support."""
 DEFAULT_STORAGE_CLASS = "gp3"
 DATABASE_STORAGE_CLASS = "gp3-retain"
 
 
+_EKS_CLUSTER_NAME = re.compile(r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$")
+EksClusterName = matching(
+    _EKS_CLUSTER_NAME,
+    "is not an EKS cluster name; use at most 100 letters, digits, hyphens and underscores, "
+    "starting with a letter or digit",
+)
+
+
 class EksClusterArgs(BaseModel):
+    """What to build: the network (a created VPC or an existing one), the control plane and
+    who may administer it, the node pools, and the deploy runner. Defaults are the secure
+    choice: a private endpoint, a NAT gateway per zone, protection on."""
+
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
-    cluster_name: str = Field(description="EKS cluster name; also names its AWS resources.")
-    region: str = Field(description="AWS region.")
-    zones: tuple[str, ...] = Field(min_length=2, description="Availability zones.")
-    kubernetes_version: str = Field(
-        versions.KUBERNETES_DEFAULT, description="Kubernetes minor version."
+    cluster_name: EksClusterName = Field(
+        description="EKS cluster name; also names its AWS resources."
     )
-    vpc_cidr: str = Field("10.0.0.0/16", description="CIDR of a created VPC.")
-    service_cidr: str = Field("172.20.0.0/16", description="Kubernetes Service CIDR.")
+    region: AwsRegion = Field(description="AWS region, e.g. `eu-west-1`.")
+    zones: tuple[str, ...] = Field(
+        description=f"Availability zones of `region`, two to {aws_network.MAX_ZONES}."
+    )
+    kubernetes_version: KubernetesVersion = Field(
+        versions.KUBERNETES_DEFAULT,
+        description="Kubernetes minor version; one with pinned add-on versions.",
+    )
+    vpc_cidr: Cidr = Field(
+        "10.0.0.0/16",
+        description=f"CIDR of a created VPC, a /{aws_network.LARGEST_VPC_PREFIX} to "
+        f"/{aws_network.SMALLEST_VPC_PREFIX}.",
+    )
+    service_cidr: Cidr = Field("172.20.0.0/16", description="Kubernetes Service CIDR.")
     vpc_id: str | None = Field(None, description="Existing VPC id; no VPC is created.")
     private_subnet_ids: tuple[str, ...] = Field(
         (), description="Existing private subnets, one per zone in the order of `zones`."
     )
     public_subnet_ids: tuple[str, ...] = Field((), description="Existing public subnets.")
     nat_per_zone: bool = Field(True, description="A NAT gateway per zone instead of one.")
-    public_access_cidrs: tuple[str, ...] = Field(
+    public_access_cidrs: tuple[EndpointCidr, ...] = Field(
         (), description="CIDRs allowed on the public endpoint; empty keeps it off."
     )
-    private_access_cidrs: tuple[str, ...] | None = Field(
+    private_access_cidrs: tuple[Cidr, ...] | None = Field(
         None,
         description="CIDRs allowed on the private endpoint (443). None: the created VPC's CIDR. "
         "Those outside a created VPC are routed through the transit or VPN gateway.",
     )
-    transit_gateway_id: str | None = Field(
+    transit_gateway_id: TransitGatewayId | None = Field(
         None, description="Transit gateway that carries the networks outside a created VPC."
     )
-    vpn_gateway_id: str | None = Field(
+    vpn_gateway_id: VpnGatewayId | None = Field(
         None, description="Virtual private gateway that carries them instead."
     )
-    admin_principals: tuple[str, ...] = Field(
+    admin_principals: tuple[IamPrincipalArn, ...] = Field(
         (),
-        description="IAM principal ARNs with cluster admin (access entries). The creator of "
-        "the cluster gets none implicitly.",
+        description="IAM role or user ARNs with cluster admin (access entries). The creator of "
+        "the cluster gets none implicitly, so list the identity that deploys.",
     )
-    support_type: Literal["STANDARD", "EXTENDED"] = Field(
+    support_type: EksSupportType = Field(
         "STANDARD",
         description="At the end of standard support: upgrade (STANDARD) or stay on extended "
         "support at an extra charge (EXTENDED).",
@@ -92,26 +129,44 @@ class EksClusterArgs(BaseModel):
         "through the Kubernetes API; off, only cloud resources are built and the cluster has "
         "no Kubernetes provider.",
     )
-    log_retention_days: int = Field(90, description="Control-plane log retention in days.")
+    log_retention_days: LogRetentionDays = Field(
+        90, description="Control-plane log retention in days, a period CloudWatch accepts."
+    )
     kms_deletion_window_days: int = Field(
         30, ge=7, le=30, description="Waiting period before the Secrets key is deleted."
     )
     protect: bool = Field(True, description="Deletion protection and Pulumi `protect`.")
     node_groups: tuple[EksNodeGroupArgs, ...] = Field(
-        min_length=1, description="Managed node groups."
+        min_length=1, description="Node pools: a managed node group per pool and zone."
     )
-    autoscaler_replicas: int = Field(1, ge=1, description="cluster-autoscaler replicas.")
+    autoscaler_replicas: Replicas = Field(1, description="cluster-autoscaler replicas.")
     autoscaler_resources: Resources = Field(
         eks_autoscaler.DEFAULT_RESOURCES, description="cluster-autoscaler requests."
     )
     tags: dict[str, str] = Field({}, description="Tags on every AWS resource that takes them.")
 
-    @field_validator("public_access_cidrs")
+    @field_validator("kubernetes_version")
     @classmethod
-    def _no_open_endpoint(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        if any(c.endswith("/0") for c in value):
-            raise ValueError("a public access CIDR of /0 opens the API to the internet")
+    def _pinned_addons(cls, value: str) -> str:
+        problem = eks_addons.version_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
         return value
+
+    @field_validator("vpc_cidr")
+    @classmethod
+    def _vpc_size(cls, value: str) -> str:
+        problem = aws_network.vpc_size_problem(ipaddress.IPv4Network(value))
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
+    @model_validator(mode="after")
+    def _zones_of_region(self) -> EksClusterArgs:
+        problem = zones_problem("aws", self.region, self.zones, maximum=aws_network.MAX_ZONES)
+        if problem is not None:
+            raise ValueError(problem)
+        return self
 
     @model_validator(mode="after")
     def _network_source(self) -> EksClusterArgs:
@@ -127,12 +182,9 @@ class EksClusterArgs(BaseModel):
                 "nothing routes them there; give a transit or VPN gateway"
             )
         for group in self.node_groups:
-            if group.max_size < len(self.zones):
-                raise ValueError(
-                    f"pool {group.name} gets a node group in each of the {len(self.zones)} "
-                    f"zones, and each needs room for a node: max_size must be at least "
-                    f"{len(self.zones)}"
-                )
+            problem = eks_node_groups.zones_size_problem(group.max_size, len(self.zones))
+            if problem is not None:
+                raise ValueError(f"node group {group.name}: {problem}")
         return self
 
     @property
@@ -147,7 +199,24 @@ class EksClusterArgs(BaseModel):
 
 
 class EksCluster(Cluster):
-    """The cluster contract over a new EKS cluster."""
+    """A new EKS cluster behind the `Cluster` contract, with its VPC, node groups, add-ons,
+    cluster-autoscaler and (optionally) a deploy runner inside the VPC.
+
+    Outputs: the contract's `provider`, `kubeconfig` (secret, `aws eks get-token`),
+    `cluster_name`, `endpoint`, `zones`, `region`, `kubernetes_version`, `cloud_provider`
+    (the `aws.Provider` of the cluster's region) and `database_storage_class` (`gp3-retain`),
+    and:
+
+    - `arn`: the cluster's ARN.
+    - `vpc_id`: the VPC the cluster runs in (created or given).
+    - `oidc_issuer`: the cluster's OIDC issuer without `https://`, as IAM conditions use it.
+    - `oidc_provider_arn`: the IAM OIDC provider for IRSA.
+    - `node_groups`: the managed node groups, one per pool and zone.
+    - `deploy_runner_label`: the `runs-on` label of jobs on the deploy runner, or None.
+
+    `bind_workload_identity` gives a Kubernetes service account an IAM role through EKS Pod
+    Identity (or IRSA where a chart needs it).
+    """
 
     cloud = "aws"
 
@@ -160,6 +229,12 @@ class EksCluster(Cluster):
     def __init__(
         self, name: str, args: EksClusterArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        """Build the cluster `name` (the prefix of every child's name) from `args`.
+
+        With `args.in_cluster` on, the deploying identity must be one of
+        `args.admin_principals` (or the deploy runner's role): it is checked before anything
+        is created. `opts` applies to the component itself (e.g. `protect`, `aliases`).
+        """
         super().__init__("platform:index:EksCluster", name, None, opts)
         self.region = args.region
         self.zones = list(args.zones)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from kube_platform.components import versions as platform_versions
 from kube_platform.components.cluster import eks_identity
 
 EBS_CSI_SERVICE_ACCOUNT = "ebs-csi-controller-sa"
@@ -61,6 +62,17 @@ def before_nodes(
     opts: Callable[..., pulumi.ResourceOptions],
 ) -> list[aws.eks.Addon]:
     return [_addon(name, a, versions[a], cluster_name, opts()) for a in BEFORE_NODES]
+
+
+def version_problem(kubernetes_version: str) -> str | None:
+    """Why a cluster at `kubernetes_version` has no pinned add-on versions, or None."""
+    if kubernetes_version in platform_versions.EKS_ADDONS_BY_MINOR:
+        return None
+    pinned = ", ".join(sorted(platform_versions.EKS_ADDONS_BY_MINOR))
+    return (
+        f"EKS add-on versions are pinned for Kubernetes {pinned}, not {kubernetes_version}; "
+        "pick one of those"
+    )
 
 
 @dataclass

@@ -21,57 +21,67 @@ import pulumi_aws as aws
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from kube_platform.components.cluster import aws_instances, eks_identity
+from kube_platform.components.cluster.pools import (
+    DiskSizeGb,
+    MaxNodes,
+    NodeCount,
+    NodePoolName,
+    Taint,
+)
 
 NODE_POLICIES = (
     "AmazonEKSWorkerNodePolicy",
     "AmazonEC2ContainerRegistryPullOnly",
     "AmazonEKS_CNI_Policy",
 )
-TAINT_EFFECTS = {
-    "NoSchedule": "NO_SCHEDULE",
-    "PreferNoSchedule": "PREFER_NO_SCHEDULE",
-    "NoExecute": "NO_EXECUTE",
-}
 ROOT_DEVICE = "/dev/xvda"  # AL2023 AMIs boot from this device
 
 
 class EksNodeGroupArgs(BaseModel):
-    """One managed node group."""
+    """One pool of nodes: a managed node group per zone of the cluster, all from one launch
+    template. Sizes are totals across the zones."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    name: str = Field(description="Node group name, unique in the cluster.")
+    name: NodePoolName = Field(description="Pool name, unique in the cluster.")
     instance_types: tuple[str, ...] = Field(
         min_length=1, description="EC2 instance types, all of one architecture and accelerator."
     )
-    ami_type: str | None = Field(
+    ami_type: aws_instances.AmiType | None = Field(
         None,
         description="AL2023 AMI type; None picks it from the instance types (standard, NVIDIA "
         "or Neuron; x86_64 or arm64).",
     )
     spot: bool = Field(False, description="Spot capacity instead of on-demand.")
-    min_size: int = Field(1, ge=0, description="Fewest nodes the autoscaler keeps (all zones).")
-    max_size: int = Field(3, ge=1, description="Most nodes the autoscaler adds (all zones).")
-    initial_size: int = Field(
-        1, ge=0, description="Nodes at creation (all zones); then the autoscaler's."
+    min_size: NodeCount = Field(1, description="Fewest nodes the autoscaler keeps (all zones).")
+    max_size: MaxNodes = Field(3, description="Most nodes the autoscaler adds (all zones).")
+    initial_size: NodeCount = Field(
+        1, description="Nodes at creation (all zones); then the autoscaler's."
     )
-    disk_size_gb: int = Field(50, ge=20, description="Encrypted gp3 root volume size in GiB.")
+    disk_size_gb: DiskSizeGb = Field(50, description="Encrypted gp3 root volume size in GiB.")
     labels: dict[str, str] = Field({}, description="Kubernetes node labels.")
-    taints: tuple[tuple[str, str, str], ...] = Field(
-        (), description="(key, value, effect) with Kubernetes effects such as `NoSchedule`."
-    )
+    taints: tuple[Taint, ...] = Field((), description="Kubernetes node taints.")
     max_unavailable: int = Field(1, ge=1, description="Nodes replaced at once on updates.")
 
     @model_validator(mode="after")
     def _bounds(self) -> EksNodeGroupArgs:
         if not self.min_size <= self.initial_size <= self.max_size:
             raise ValueError("initial_size must lie within min_size..max_size")
-        if self.ami_type is not None and self.ami_type not in aws_instances.AMI_ARCHITECTURES:
-            raise ValueError(f"ami_type must be one of {sorted(aws_instances.AMI_ARCHITECTURES)}")
         problem = aws_instances.image_problem(self.instance_types, self.ami_type)
         if problem is not None:
             raise ValueError(problem)
         return self
+
+
+def zones_size_problem(max_size: int, zones: int) -> str | None:
+    """Why a pool of at most `max_size` nodes cannot have a node group in each of `zones`
+    zones, or None."""
+    if max_size >= zones:
+        return None
+    return (
+        "EKS runs a node group per zone for each pool, and each needs room for a node; raise "
+        f"the pool's maximum size to at least {zones} (the number of zones)"
+    )
 
 
 def zone_share(total: int, zones: int, index: int) -> int:
@@ -143,8 +153,10 @@ def create_node_groups(
             node_repair_config=aws.eks.NodeGroupNodeRepairConfigArgs(enabled=True),
             labels=spec.labels or None,
             taints=[
-                aws.eks.NodeGroupTaintArgs(key=k, value=v or None, effect=TAINT_EFFECTS[e])
-                for k, v, e in spec.taints
+                aws.eks.NodeGroupTaintArgs(
+                    key=taint.key, value=taint.value or None, effect=taint.cloud_effect
+                )
+                for taint in spec.taints
             ]
             or None,
             # EKS tags the groups' Auto Scaling groups for cluster-autoscaler discovery as well.

@@ -10,6 +10,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from kube_platform.components.cluster.base import Cluster
+from kube_platform.components.validation import KubernetesVersion
 
 
 class ExistingClusterArgs(BaseModel):
@@ -18,7 +19,9 @@ class ExistingClusterArgs(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
-    kubernetes_version: str = Field(description="Kubernetes minor version the cluster runs.")
+    kubernetes_version: KubernetesVersion = Field(
+        description="Kubernetes minor version the cluster runs, e.g. `1.35`."
+    )
     context: str | None = Field(None, description="Kubeconfig context to use.")
     kubeconfig_path: str | None = Field(None, description="Path of a kubeconfig file.")
     # str or Output[str]; typed loosely because pydantic cannot validate Outputs.
@@ -36,7 +39,18 @@ class ExistingClusterArgs(BaseModel):
 
 
 class ExistingCluster(Cluster):
-    """The cluster contract over an existing cluster. It has no cloud workload identity."""
+    """A cluster someone else runs (kind, k3d, a shared cluster) behind the `Cluster`
+    contract. The platform creates nothing cloud-side and deletes nothing of the cluster.
+
+    Outputs: the contract's `provider` (a `kubernetes.Provider` for the kubeconfig and
+    context), `kubeconfig` (secret; the content when given, else empty), `cluster_name` (the
+    context, else the component name), `endpoint` (the server of the context in kubeconfig
+    content, else empty), `zones`, `kubernetes_version` and `database_storage_class`.
+    `cloud_provider` and `region` are None.
+
+    It has no cloud workload identity: `bind_workload_identity` and `cloud_opts` raise a
+    `ConfigurationError`.
+    """
 
     cloud = "existing"
 
@@ -46,6 +60,8 @@ class ExistingCluster(Cluster):
         args: ExistingClusterArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        """Reach the cluster described by `args` under the component name `name`. `opts`
+        applies to the component itself."""
         super().__init__("platform:index:ExistingCluster", name, None, opts)
 
         content = pulumi.Output.secret(args.kubeconfig) if args.kubeconfig is not None else None

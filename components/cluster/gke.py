@@ -7,12 +7,12 @@ token is stored in state.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import pulumi
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from kube_platform.components.cluster.base import Cluster, WorkloadIdentity, WorkloadIdentityRequest
 from kube_platform.components.cluster.cloud_access import exec_kubeconfig, storage_class
@@ -24,6 +24,13 @@ from kube_platform.components.cluster.gke_node_pools import (
     node_config,
     node_identity,
     node_pool,
+)
+from kube_platform.components.validation import (
+    EndpointCidr,
+    GcpProjectId,
+    GcpRegion,
+    KubernetesVersion,
+    zones_problem,
 )
 
 DATABASE_STORAGE_CLASS = "database-retain"
@@ -42,21 +49,45 @@ _REQUIRED_SERVICES = (
 )
 
 
+GKE_MAX_NAME = 40
+"""GKE cluster names have at most 40 characters."""
+GkeReleaseChannel = Literal["RAPID", "REGULAR", "STABLE"]
+"""A GKE release channel; GKE upgrades the cluster within it."""
+DatabaseDiskType = Literal["pd-balanced", "pd-ssd"]
+"""A Persistent Disk type for database volumes."""
+# Cloud KMS rotates a key at most every 100 years.
+KeyRotationDays = Annotated[int, Field(ge=1, le=36500)]
+
+
+def cluster_name_problem(name: str) -> str | None:
+    """Why GKE would reject `name` as a cluster name, or None."""
+    if len(name) <= GKE_MAX_NAME:
+        return None
+    return (
+        f"GKE cluster names have at most {GKE_MAX_NAME} characters; '{name}' has "
+        f"{len(name)}, shorten it"
+    )
+
+
 class GkeClusterArgs(BaseModel):
+    """What to build: the project and region, the network (created or existing), who may reach
+    the IP endpoints, and the node pools. Defaults are the secure choice: the IAM-gated
+    DNS endpoint only, Secrets encrypted with a rotated KMS key, protection on."""
+
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
-    project: str = Field(description="Google Cloud project id.")
-    region: str = Field(description="Region of the regional cluster.")
-    zones: tuple[str, ...] = Field(min_length=1, description="Zones the nodes run in.")
-    kubernetes_version: str = Field(
+    project: GcpProjectId = Field(description="Google Cloud project id.")
+    region: GcpRegion = Field(description="Region of the regional cluster, e.g. `europe-west1`.")
+    zones: tuple[str, ...] = Field(description="Zones of `region` the nodes run in.")
+    kubernetes_version: KubernetesVersion = Field(
         description="Minimum Kubernetes minor version, e.g. 1.35; asked for while the release "
         "channel offers it, else the cluster starts at the channel's default."
     )
-    release_channel: Literal["RAPID", "REGULAR", "STABLE"] = Field(
+    release_channel: GkeReleaseChannel = Field(
         "REGULAR", description="GKE release channel; GKE upgrades within it."
     )
     network: GkeNetworkArgs = Field(GkeNetworkArgs(), description="Network to create or use.")
-    authorized_networks: tuple[str, ...] = Field(
+    authorized_networks: tuple[EndpointCidr, ...] = Field(
         (),
         description="CIDRs allowed on the IP endpoints. Empty: IP endpoints are off and the "
         "DNS-based endpoint is the only way in.",
@@ -64,10 +95,10 @@ class GkeClusterArgs(BaseModel):
     node_pools: tuple[GkeNodePoolArgs, ...] = Field(
         min_length=1, description="Node pools; the cluster has no default pool."
     )
-    secrets_key_rotation_days: int = Field(
-        90, ge=1, description="Rotation period of the KMS key encrypting Secrets."
+    secrets_key_rotation_days: KeyRotationDays = Field(
+        90, description="Rotation period of the KMS key encrypting Secrets."
     )
-    database_disk_type: Literal["pd-balanced", "pd-ssd"] = Field(
+    database_disk_type: DatabaseDiskType = Field(
         "pd-balanced", description="Persistent Disk type of the database StorageClass."
     )
     enable_services: bool = Field(
@@ -85,16 +116,30 @@ class GkeClusterArgs(BaseModel):
             raise ValueError(f"node pool names must be unique, got {names}")
         return value
 
-    @field_validator("authorized_networks")
-    @classmethod
-    def _no_open_endpoint(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        if any(c.endswith("/0") for c in value):
-            raise ValueError("an authorized network of /0 opens the API to the internet")
-        return value
+    @model_validator(mode="after")
+    def _zones_of_region(self) -> GkeClusterArgs:
+        problem = zones_problem("gcp", self.region, self.zones, minimum=1)
+        if problem is not None:
+            raise ValueError(problem)
+        return self
 
 
 class GkeCluster(Cluster):
-    """A regional GKE Standard cluster and its node pools."""
+    """A regional GKE Standard cluster behind the `Cluster` contract, with its network, KMS
+    key for Secrets, and node pools that each have their own least-privilege identity.
+
+    Outputs: the contract's `provider`, `kubeconfig` (secret, `gke-gcloud-auth-plugin`),
+    `cluster_name`, `endpoint` (the DNS-based endpoint), `zones`, `region`,
+    `kubernetes_version`, `cloud_provider` (the `gcp.Provider` of the project and region) and
+    `database_storage_class` (`database-retain`), and:
+
+    - `project`: the project every cloud resource of the platform lives in.
+    - `gke`: the `gcp.container.Cluster` resource.
+    - `node_pools`: the node pools.
+
+    `bind_workload_identity` gives a Kubernetes service account a Google service account
+    through GKE Workload Identity.
+    """
 
     cloud = "gcp"
 
@@ -107,6 +152,11 @@ class GkeCluster(Cluster):
     def __init__(
         self, name: str, args: GkeClusterArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
+        """Build the GKE cluster `name` (also the prefix of every child's name) from `args`.
+        `opts` applies to the component itself (e.g. `protect`, `aliases`)."""
+        problem = cluster_name_problem(name)
+        if problem is not None:
+            raise ValueError(f"name: {problem}")
         super().__init__("platform:index:GkeCluster", name, None, opts)
         self.project = args.project
         self.region = args.region

@@ -8,6 +8,8 @@ import pulumi
 import pulumi_gcp as gcp
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from kube_platform.components.validation import Cidr
+
 POD_RANGE = "pods"
 SERVICE_RANGE = "services"
 
@@ -17,9 +19,9 @@ class GkeNetworkArgs(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
-    node_cidr: str = Field("10.0.0.0/20", description="Primary range of the node subnet.")
-    pod_cidr: str = Field("10.16.0.0/14", description="Secondary range for pods.")
-    service_cidr: str = Field("10.20.0.0/20", description="Secondary range for Services.")
+    node_cidr: Cidr = Field("10.0.0.0/20", description="Primary range of the node subnet.")
+    pod_cidr: Cidr = Field("10.16.0.0/14", description="Secondary range for pods.")
+    service_cidr: Cidr = Field("10.20.0.0/20", description="Secondary range for Services.")
     network: str | None = Field(None, description="Existing VPC network self-link or name.")
     subnetwork: str | None = Field(None, description="Existing subnetwork self-link or name.")
     pod_range_name: str | None = Field(None, description="Existing pod secondary range name.")

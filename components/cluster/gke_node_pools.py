@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
 
 import pulumi
 import pulumi_gcp as gcp
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from kube_platform.components.cluster.gke_identity import account_id, grant_project_roles
+from kube_platform.components.cluster.pools import (
+    DiskSizeGb,
+    MaxNodes,
+    NodeCount,
+    NodePoolName,
+    Taint,
+)
 
 # What nodes themselves need: write logs and metrics, read metadata, pull images. Workloads get
 # their own identities through Workload Identity, never the node's.
@@ -22,40 +28,23 @@ NODE_ROLES = (
     "roles/artifactregistry.reader",
 )
 
-_TAINT_EFFECTS = {
-    "NoSchedule": "NO_SCHEDULE",
-    "PreferNoSchedule": "PREFER_NO_SCHEDULE",
-    "NoExecute": "NO_EXECUTE",
-}
-
-
-class GkeTaint(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    key: str = Field(description="Taint key.")
-    value: str = Field("", description="Taint value.")
-    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] = Field(
-        description="Kubernetes taint effect."
-    )
-
-
 class GkeNodePoolArgs(BaseModel):
     """One node pool. Sizes are totals across the cluster's zones."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    name: str = Field(description="Pool name, unique in the cluster.")
+    name: NodePoolName = Field(description="Pool name, unique in the cluster.")
     machine_type: str = Field(description="Compute Engine machine type, e.g. `e2-standard-4`.")
     spot: bool = Field(False, description="Use Spot VMs.")
-    min_size: int = Field(1, ge=0, description="Minimum total node count.")
-    max_size: int = Field(3, ge=1, description="Maximum total node count.")
-    initial_size: int = Field(
-        1, ge=0, description="Total node count at creation; afterwards the autoscaler owns it."
+    min_size: NodeCount = Field(1, description="Minimum total node count.")
+    max_size: MaxNodes = Field(3, description="Maximum total node count.")
+    initial_size: NodeCount = Field(
+        1, description="Total node count at creation; afterwards the autoscaler owns it."
     )
-    disk_size_gb: int = Field(50, ge=20, description="Boot disk size in GiB.")
+    disk_size_gb: DiskSizeGb = Field(50, description="Boot disk size in GiB.")
     disk_type: str = Field("pd-balanced", description="Boot disk type.")
     labels: dict[str, str] = Field({}, description="Kubernetes node labels.")
-    taints: tuple[GkeTaint, ...] = Field((), description="Kubernetes node taints.")
+    taints: tuple[Taint, ...] = Field((), description="Kubernetes node taints.")
 
     @model_validator(mode="after")
     def _bounds(self) -> GkeNodePoolArgs:
@@ -116,7 +105,7 @@ def node_config(pool: GkeNodePoolArgs, service_account: pulumi.Input[str]) -> di
         "spot": pool.spot,
         "labels": dict(pool.labels),
         "taints": [
-            {"key": t.key, "value": t.value, "effect": _TAINT_EFFECTS[t.effect]}
+            {"key": t.key, "value": t.value, "effect": t.cloud_effect}
             for t in pool.taints
         ],
         "workload_metadata_config": {"mode": "GKE_METADATA"},

@@ -22,6 +22,8 @@ from kube_platform.components.cluster import Cluster
 
 
 class BackupBucketArgs(BaseModel):
+    """How long deleted backups stay recoverable, and whether the bucket is protected."""
+
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
     noncurrent_days: int = Field(
@@ -31,7 +33,16 @@ class BackupBucketArgs(BaseModel):
 
 
 class BackupBucket(pulumi.ComponentResource):
-    """The bucket and, on AWS, its KMS key. `url` is `s3://<bucket>` or `gs://<bucket>`."""
+    """A private, versioned, encrypted bucket for one Postgres cluster's backups, on the
+    cluster's cloud (S3 with its own KMS key on AWS, GCS on Google Cloud).
+
+    Outputs:
+
+    - `scheme`: `s3` or `gs`.
+    - `bucket_name`: the bucket's name.
+    - `url`: `s3://<bucket>` or `gs://<bucket>`.
+    - `bucket_arn`, `kms_key_arn`: the bucket's and its key's ARNs on AWS, else None.
+    """
 
     scheme: Literal["s3", "gs"]
     bucket_name: pulumi.Output[str]
@@ -46,6 +57,9 @@ class BackupBucket(pulumi.ComponentResource):
         args: BackupBucketArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        """Create the bucket `name` in `cluster`'s cloud account with the settings of `args`
+        (an existing cluster has no cloud account: that raises a `ConfigurationError`). `opts`
+        applies to the component itself."""
         super().__init__("platform:index:BackupBucket", name, None, opts)
         if cluster.cloud == "aws":
             self._s3(name, cluster, args)

@@ -24,26 +24,48 @@ from kube_platform.components.cluster.eks_identity import partition
 from kube_platform.components.data.backup_bucket import BackupBucket, BackupBucketArgs
 from kube_platform.components.data.postgres_operator import PLUGIN_NAME, PostgresOperator
 from kube_platform.components.kubernetes.resources import Resources
+from kube_platform.components.validation import (
+    BackupSchedule,
+    ConnectionLimit,
+    CpuAmount,
+    EndpointUrl,
+    KubernetesName,
+    MemorySize,
+    PgIdentifier,
+    PostgresMajor,
+    Replicas,
+    Retention,
+    S3BucketName,
+    StorageSize,
+    Timestamp,
+)
 
 _MODEL = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+AntiAffinity = Literal["required", "preferred"]
+"""How strictly instances spread across zones: always, or where there is room."""
 _LIST_BUCKET = ["s3:ListBucket", "s3:GetBucketLocation"]
 
 
 class PostgresRole(BaseModel):
+    """A role CloudNativePG manages, with a generated password in the Secret
+    `<cluster>-role-<name>`."""
+
     model_config = _MODEL
 
-    name: str = Field(description="Role name.")
+    name: PgIdentifier = Field(description="Role name.")
     login: bool = Field(True, description="Whether the role can log in.")
     createdb: bool = Field(False, description="Whether the role can create databases.")
-    connection_limit: int = Field(-1, description="Connection limit; -1 is unlimited.")
-    in_roles: tuple[str, ...] = Field((), description="Roles this role is a member of.")
+    connection_limit: ConnectionLimit = Field(-1, description="Connection limit; -1 is unlimited.")
+    in_roles: tuple[PgIdentifier, ...] = Field((), description="Roles this role is a member of.")
 
 
 class PostgresDatabase(BaseModel):
+    """An extra database, kept in Postgres when it is removed from the arguments."""
+
     model_config = _MODEL
 
-    name: str = Field(description="Database name.")
-    owner: str = Field(description="Owning role.")
+    name: PgIdentifier = Field(description="Database name.")
+    owner: PgIdentifier = Field(description="Owning role: the bootstrap owner or a `roles` entry.")
 
 
 class S3Endpoint(BaseModel):
@@ -51,8 +73,8 @@ class S3Endpoint(BaseModel):
 
     model_config = _MODEL
 
-    url: str = Field(description="Endpoint URL.")
-    bucket: str = Field(description="Bucket name.")
+    url: EndpointUrl = Field(description="Endpoint URL, e.g. `https://minio.example.com:9000`.")
+    bucket: S3BucketName = Field(description="Bucket name.")
     # Output[str], secret: pydantic cannot validate Outputs.
     access_key_id: Any = Field(description="Access key id, a secret Output.")
     secret_access_key: Any = Field(description="Secret access key, a secret Output.")
@@ -75,10 +97,13 @@ class BackupLocation(BaseModel):
 
 
 class PostgresBackups(BaseModel):
+    """Continuous backups through the Barman Cloud plugin: WAL archiving and scheduled base
+    backups, to a bucket of the cluster's own on EKS and GKE, or to `endpoint`."""
+
     model_config = _MODEL
 
-    schedule: str = Field("0 0 2 * * *", description="Six-field cron, seconds first.")
-    retention: str = Field("30d", description="Recovery window, `<n>[dwm]`.")
+    schedule: BackupSchedule = Field("0 0 2 * * *", description="Six-field cron, seconds first.")
+    retention: Retention = Field("30d", description="Recovery window, `<n>[dwm]`.")
     path_prefix: str = Field(
         description="Path inside the bucket before the cluster name (the stack name), so "
         "every stack and cluster writes to its own folder."
@@ -89,30 +114,39 @@ class PostgresBackups(BaseModel):
 
 
 class PostgresRestore(BaseModel):
+    """Bootstrap a new cluster from another cluster's backups, up to a point in time or to
+    the end of its WAL archive."""
+
     model_config = _MODEL
 
-    source: str = Field(description="Name (barman server name) of the cluster to restore.")
+    source: KubernetesName = Field(
+        description="Name (barman server name) of the cluster to restore."
+    )
     location: BackupLocation = Field(description="Where that cluster's backups are.")
-    target_time: str | None = Field(None, description="RFC 3339 recovery target.")
+    target_time: Timestamp | None = Field(None, description="RFC 3339 recovery target.")
 
 
 class PostgresClusterArgs(BaseModel):
+    """One Postgres cluster: its version, size, databases and roles, backups, an optional
+    restore, and the operator that runs it."""
+
     model_config = _MODEL
 
-    namespace: str = Field(description="Namespace of the Cluster and its resources.")
-    postgres_major: int = Field(
-        versions.POSTGRES_DEFAULT_MAJOR, description="Postgres major; the image is pinned."
+    namespace: KubernetesName = Field(description="Namespace of the Cluster and its resources.")
+    postgres_major: PostgresMajor = Field(
+        versions.POSTGRES_DEFAULT_MAJOR,
+        description="Postgres major, one of `versions.POSTGRES_IMAGES` (the image is pinned).",
     )
-    instances: int = Field(1, ge=1, description="Instances: one primary, the rest replicas.")
-    anti_affinity: Literal["required", "preferred"] = Field(
+    instances: Replicas = Field(1, description="Instances: one primary, the rest replicas.")
+    anti_affinity: AntiAffinity = Field(
         "preferred", description="How strictly instances spread across zones."
     )
-    storage_size: str = Field("20Gi", description="Data volume size.")
-    wal_size: str = Field("5Gi", description="WAL volume size.")
-    cpu: str = Field("500m", description="CPU request per instance.")
-    memory: str = Field("1Gi", description="Memory request and limit per instance.")
-    database: str = Field("app", description="Bootstrap database.")
-    owner: str = Field("app", description="Owner of the bootstrap database.")
+    storage_size: StorageSize = Field("20Gi", description="Data volume size, e.g. `50Gi`.")
+    wal_size: StorageSize = Field("5Gi", description="WAL volume size.")
+    cpu: CpuAmount = Field("500m", description="CPU request per instance.")
+    memory: MemorySize = Field("1Gi", description="Memory request and limit per instance.")
+    database: PgIdentifier = Field("app", description="Bootstrap database.")
+    owner: PgIdentifier = Field("app", description="Owner of the bootstrap database.")
     databases: tuple[PostgresDatabase, ...] = Field((), description="Extra databases.")
     roles: tuple[PostgresRole, ...] = Field((), description="Extra managed roles.")
     backups: PostgresBackups | None = Field(None, description="Backups; None: off.")
@@ -125,17 +159,32 @@ class PostgresClusterArgs(BaseModel):
         description="Requests of the Barman Cloud sidecar in each instance (with backups).",
     )
     protect: bool = Field(True, description="Protect the Cluster and bucket from deletion.")
-    # PostgresOperator: its releases install the CRDs every resource here depends on.
-    operator: Any = Field(description="The PostgresOperator of this Kubernetes cluster.")
-    # pulumi.Resource or None: the namespace, when the platform creates it.
-    namespace_resource: Any = Field(None, description="The namespace resource to wait for.")
+    operator: PostgresOperator = Field(
+        description="The PostgresOperator of this Kubernetes cluster; its releases install "
+        "the CRDs every resource here depends on."
+    )
+    namespace_resource: pulumi.Resource | None = Field(
+        None, description="The namespace resource to wait for, when the platform creates it."
+    )
 
 
 class PostgresCluster(pulumi.ComponentResource):
     """One CloudNativePG `Cluster` with its databases, roles, backups and monitoring.
 
     Applications connect with the Secret `<name>-app` (keys `uri`, `host`, `port`, `dbname`,
-    `username`, `password`, ...) that CloudNativePG keeps in `namespace`."""
+    `username`, `password`, ...) that CloudNativePG keeps in `namespace`.
+
+    Outputs (plain values, known before deploy):
+
+    - `cluster_name`: the Cluster's name (the component name).
+    - `namespace`: where the Cluster and its Secrets are.
+    - `connection_secret`: the Secret of the bootstrap owner, `<name>-app`.
+    - `host`: the read-write Service, `<name>-rw.<namespace>.svc`.
+    - `role_secrets`: role name to the Secret holding its generated password.
+    - `backup_location`: where the backups are (a `BackupLocation`), or None without backups;
+      a restore in another cluster reads them from there.
+    - `cluster`: the `postgresql.cnpg.io/v1` Cluster resource.
+    """
 
     def __init__(
         self,
@@ -144,6 +193,9 @@ class PostgresCluster(pulumi.ComponentResource):
         args: PostgresClusterArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        """Create the Postgres cluster `name` in `cluster` from `args`. `name` names the
+        Cluster and every child resource; never change it. `opts` applies to the component
+        itself."""
         super().__init__("platform:index:PostgresCluster", name, None, opts)
         self._cluster = cluster
         self._args = args

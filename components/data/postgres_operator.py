@@ -11,7 +11,7 @@ from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from kube_platform.components import versions
 from kube_platform.components.cluster import Cluster
@@ -19,6 +19,7 @@ from kube_platform.components.kubernetes.helm import helm_release, merge_values
 from kube_platform.components.kubernetes.namespace import platform_namespace
 from kube_platform.components.kubernetes.resources import Resources
 from kube_platform.components.observability import scrapes
+from kube_platform.components.validation import KubernetesName, Replicas
 from kube_platform.components.versions import Chart
 
 PLUGIN_NAME = "barman-cloud.cloudnative-pg.io"
@@ -33,18 +34,24 @@ cert-manager and External Secrets listen on 10250 for the same reason."""
 
 
 class PostgresOperatorArgs(BaseModel):
+    """The operator's namespace and replicas, and whether to install the Barman Cloud plugin
+    (which needs cert-manager)."""
+
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
-    namespace: str = Field("cnpg-system", description="Namespace of the operator and plugin.")
-    replicas: int = Field(
-        1, ge=1, description="Operator replicas; more than one for HA (leader election)."
+    namespace: KubernetesName = Field(
+        "cnpg-system", description="Namespace of the operator and plugin."
+    )
+    replicas: Replicas = Field(
+        1, description="Operator replicas; more than one for HA (leader election)."
     )
     install_plugin: bool = Field(
         True, description="Install the Barman Cloud plugin (needed for backups and restores)."
     )
-    # pulumi.Resource: the cert-manager release; the plugin's certificates need its CRDs.
-    cert_manager: Any = Field(
-        None, description="The cert-manager release; required when install_plugin is set."
+    cert_manager: pulumi.Resource | None = Field(
+        None,
+        description="The cert-manager release, whose CRDs the plugin's certificates need; "
+        "required when install_plugin is set.",
     )
     operator_values: dict[str, Any] = Field(
         {}, description="Extra cloudnative-pg chart values, merged over the platform's."
@@ -67,10 +74,27 @@ class PostgresOperatorArgs(BaseModel):
         description="Requests of the Barman Cloud plugin's controller.",
     )
 
+    @model_validator(mode="after")
+    def _plugin_needs_cert_manager(self) -> PostgresOperatorArgs:
+        if self.install_plugin and self.cert_manager is None:
+            raise ValueError(
+                "the Barman Cloud plugin needs cert-manager; pass its release as cert_manager, "
+                "or set install_plugin to False"
+            )
+        return self
+
 
 class PostgresOperator(pulumi.ComponentResource):
-    """The operator release and (optionally) the plugin release. Postgres resources depend on
-    `crd_dependencies` (operator) and `plugin_dependencies` (plugin CRD and service)."""
+    """The CloudNativePG operator release and, optionally, the Barman Cloud plugin release, in
+    one namespace. Install one per Kubernetes cluster; every `PostgresCluster` takes it.
+
+    Outputs:
+
+    - `namespace_name`: the namespace of the operator and the plugin.
+    - `operator`, `plugin`: the Helm releases (`plugin` is None without the plugin).
+    - `crd_dependencies`: what a Cluster, Database or ScheduledBackup depends on.
+    - `plugin_dependencies`: what an ObjectStore, or a Cluster using the plugin, depends on.
+    """
 
     def __init__(
         self,
@@ -79,9 +103,9 @@ class PostgresOperator(pulumi.ComponentResource):
         args: PostgresOperatorArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        """Install the operator (and the plugin, when `args` asks for it) in `cluster`; `name`
+        prefixes every child's name. `opts` applies to the component itself."""
         super().__init__("platform:index:PostgresOperator", name, None, opts)
-        if args.install_plugin and args.cert_manager is None:
-            raise ValueError("the Barman Cloud plugin needs cert-manager; pass its release")
 
         self.namespace_name = args.namespace
         namespace = platform_namespace(cluster, args.namespace, self)

@@ -32,6 +32,7 @@ from kube_platform.components.traffic.gateway_api import (
     gateway_resource,
     route_namespace_labels,
 )
+from kube_platform.components.validation import KubernetesName, RepositoryPath
 
 API_VERSION = "argoproj.io/v1alpha1"
 IN_CLUSTER = "https://kubernetes.default.svc"
@@ -52,12 +53,15 @@ class ArgoCdRoute:
 
 
 class ArgoCdArgs(BaseModel):
+    """Argo CD and the root Application that syncs this cluster's path of the fleet
+    repository, with the platform facts for ApplicationSets and an optional UI route."""
+
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
-    namespace: str = Field(ARGOCD_NAMESPACE, description="Namespace of Argo CD.")
+    namespace: KubernetesName = Field(ARGOCD_NAMESPACE, description="Namespace of Argo CD.")
     repository_url: str = Field(description="https:// or ssh:// URL of the fleet repository.")
     revision: str = Field("main", description="Branch, tag or commit to sync.")
-    path: str = Field(description="Directory of this cluster's entry point.")
+    path: RepositoryPath = Field(description="Directory of this cluster's entry point.")
     # RepositoryCredentials | None (a dataclass holding Outputs, so not validated here).
     credentials: Any = Field(None, description="Credentials for a private repository.")
     facts: dict[str, Any] = Field({}, description="Platform facts for ApplicationSets.")
@@ -76,7 +80,14 @@ class ArgoCdArgs(BaseModel):
 
 
 class ArgoCd(pulumi.ComponentResource):
-    """Argo CD syncing this cluster from Git."""
+    """Argo CD syncing this cluster from Git: automated sync, prune and self-heal of the
+    root Application.
+
+    Outputs:
+
+    - `release`: the argo-cd release.
+    - `root`: the root Application.
+    """
 
     release: k8s.helm.v3.Release
     root: k8s.apiextensions.CustomResource
@@ -88,6 +99,8 @@ class ArgoCd(pulumi.ComponentResource):
         args: ArgoCdArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        """Install Argo CD in `cluster` syncing the repository and path of `args`; `name`
+        prefixes every child's name. `opts` applies to the component itself."""
         super().__init__("platform:index:ArgoCd", name, None, opts)
         check_names(args.facts)
         # The Gateway admits the UI's route only from a namespace the platform marks.

@@ -21,12 +21,11 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from kube_platform.components import versions
 from kube_platform.components.cluster import Cluster, WorkloadIdentityRequest
 from kube_platform.components.cluster.eks_identity import partition
-from kube_platform.components.errors import ConfigurationError
 from kube_platform.components.gitops.credentials import (
     SecretLayout,
     SecretSource,
@@ -37,6 +36,13 @@ from kube_platform.components.gitops.facts import CONFIG_MAP, facts_config_map
 from kube_platform.components.kubernetes.helm import helm_release, merge_values
 from kube_platform.components.kubernetes.namespace import platform_namespace
 from kube_platform.components.observability.scrapes import gitops_monitoring_values
+from kube_platform.components.validation import (
+    Duration,
+    KubernetesName,
+    RefKind,
+    RepositoryPath,
+    ref_problem,
+)
 
 INSTANCE_API_VERSION = "fluxcd.controlplane.io/v1"
 NOTIFICATION_API_VERSION = "notification.toolkit.fluxcd.io/v1beta3"
@@ -68,9 +74,6 @@ ECR_READ_ACTIONS = (
 )
 GCP_REGISTRY_READER = "roles/artifactregistry.reader"
 
-RefKind = Literal["branch", "tag", "semver", "commit", "digest"]
-
-
 class FluxSource(BaseModel):
     """The fleet repository and the path this cluster syncs."""
 
@@ -79,8 +82,8 @@ class FluxSource(BaseModel):
     url: str = Field(description="https://, ssh:// or oci:// URL.")
     ref_kind: RefKind = Field("branch", description="What `ref` names.")
     ref: str = Field("main", description="Branch, tag, semver range, commit or digest.")
-    path: str = Field(description="Directory of this cluster's entry point.")
-    interval: str = Field("1m", description="How often the source is fetched.")
+    path: RepositoryPath = Field(description="Directory of this cluster's entry point.")
+    interval: Duration = Field("1m", description="How often the source is fetched.")
     # RepositoryCredentials | None (a dataclass holding Outputs, so not validated here).
     credentials: Any = Field(None, description="Credentials for a private repository.")
     cloud_registry: Literal["aws", "gcp"] | None = Field(
@@ -89,6 +92,15 @@ class FluxSource(BaseModel):
     ecr_repository_arn: str | None = Field(
         None, description="ARN of the ECR repository (aws cloud_registry)."
     )
+
+    @model_validator(mode="after")
+    def _ref_and_access(self) -> FluxSource:
+        problem = ref_problem(self.ref_kind, self.ref)
+        if problem is not None:
+            raise ValueError(problem)
+        if self.cloud_registry is not None and self.credentials is not None:
+            raise ValueError("a cloud registry is read by workload identity; drop credentials")
+        return self
 
     @property
     def is_oci(self) -> bool:
@@ -122,9 +134,14 @@ class FluxNotifications:
 
 
 class FluxArgs(BaseModel):
+    """The Flux operator and its FluxInstance: what it syncs, how it decrypts, the facts it
+    substitutes, and where it reports failures."""
+
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
-    namespace: str = Field("flux-system", description="Namespace of the operator and Flux.")
+    namespace: KubernetesName = Field(
+        "flux-system", description="Namespace of the operator and Flux."
+    )
     cluster_type: Literal["kubernetes", "aws", "gcp"] = Field(
         "kubernetes", description="FluxInstance `cluster.type`."
     )
@@ -152,7 +169,15 @@ class FluxArgs(BaseModel):
 
 
 class Flux(pulumi.ComponentResource):
-    """The Flux operator and the FluxInstance that syncs this cluster from Git."""
+    """The Flux operator and the FluxInstance that syncs this cluster from Git (or an OCI
+    repository), with the platform facts published for substitution.
+
+    Outputs:
+
+    - `release`: the flux-operator release.
+    - `instance`: the FluxInstance.
+    - `facts`: the ConfigMap of platform facts (`${name}` in Git).
+    """
 
     release: k8s.helm.v3.Release
     instance: k8s.apiextensions.CustomResource
@@ -165,12 +190,10 @@ class Flux(pulumi.ComponentResource):
         args: FluxArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        """Install Flux in `cluster` syncing `args.source`; `name` prefixes every child's
+        name. `opts` applies to the component itself."""
         super().__init__("platform:index:Flux", name, None, opts)
         self._cluster, self._args = cluster, args
-        if args.source.cloud_registry is not None and args.source.credentials is not None:
-            raise ConfigurationError(
-                f"flux '{name}': a cloud registry is read by workload identity; drop credentials"
-            )
         namespace = platform_namespace(cluster, args.namespace, self)
         before = [namespace]
         # Everything the first sync needs exists before the instance does.

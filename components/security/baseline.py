@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from kube_platform.components.cluster import Cluster
 from kube_platform.components.kubernetes.namespace import platform_namespace
 from kube_platform.components.traffic.gateway_api import route_namespace_labels
+from kube_platform.components.validation import KubernetesName
 
 NAME_LABEL = "kubernetes.io/metadata.name"
 # CoreDNS / kube-dns carry this label on EKS, GKE, kind and k3d alike.
@@ -19,24 +20,35 @@ DNS_NAMESPACE = "kube-system"
 
 
 class AppNamespace(BaseModel):
+    """An application namespace: Pod Security `restricted`, default-deny network policies
+    with DNS allowed, and the namespaces whose pods may connect in."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    name: str = Field(description="Namespace name.")
+    name: KubernetesName = Field(description="Namespace name.")
     labels: dict[str, str] = Field({}, description="Extra namespace labels.")
     allow_same_namespace: bool = Field(True, description="Allow pod-to-pod traffic inside.")
-    allow_from_namespaces: tuple[str, ...] = Field(
+    allow_from_namespaces: tuple[KubernetesName, ...] = Field(
         (), description="Namespaces whose pods may connect in."
     )
 
 
 class NamespaceBaselineArgs(BaseModel):
+    """The application namespaces to create."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     namespaces: tuple[AppNamespace, ...] = Field((), description="Application namespaces.")
 
 
 class NamespaceBaseline(pulumi.ComponentResource):
-    """Creates each application namespace with its default-deny network policies."""
+    """Creates each application namespace with its default-deny network policies, admitted
+    to the platform Gateway.
+
+    Outputs:
+
+    - `namespaces`: the Namespace resource of each application namespace, by name.
+    """
 
     namespaces: dict[str, k8s.core.v1.Namespace]
 
@@ -47,6 +59,8 @@ class NamespaceBaseline(pulumi.ComponentResource):
         args: NamespaceBaselineArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        """Create the namespaces of `args` in `cluster`; `name` prefixes every child's name.
+        `opts` applies to the component itself."""
         super().__init__("platform:index:NamespaceBaseline", name, None, opts)
         self.namespaces = {}
         for app in args.namespaces:

@@ -10,6 +10,7 @@ the cloud secret manager; credentials never go into Helm values.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pulumi
@@ -23,6 +24,7 @@ from kube_platform.components.kubernetes.helm import helm_release
 from kube_platform.components.kubernetes.namespace import platform_namespace
 from kube_platform.components.kubernetes.resources import Resources
 from kube_platform.components.security.secrets import SecretStoreRef, external_secret
+from kube_platform.components.validation import KubernetesName, checked, matching
 
 OAUTH_SECRET = "operator-oauth"
 # The operator image runs as root and writes its tailnet state under $HOME, so `restricted`
@@ -31,13 +33,40 @@ OAUTH_SECRET = "operator-oauth"
 POD_SECURITY = "baseline"
 
 
+_TAILNET_RE = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$")
+_TAG_RE = re.compile(r"^tag:[A-Za-z0-9-]+$")
+
+
+def _tailnet(value: Any) -> str:
+    name = value.lower().removesuffix(".ts.net") if isinstance(value, str) else ""
+    if not _TAILNET_RE.match(name):
+        raise ValueError(
+            f"{value!r} is not a tailnet DNS name; copy it from the admin console's DNS page, "
+            "e.g. 'tail1234.ts.net'"
+        )
+    return name
+
+
+Tailnet = checked(_tailnet)
+"""A tailnet DNS name (`tail1234.ts.net`), kept without `.ts.net`."""
+TailscaleTag = matching(_TAG_RE, "is not an ACL tag; use tags such as 'tag:k8s-operator'")
+"""A Tailscale ACL tag, `tag:<name>`."""
+
+
 class TailscaleArgs(BaseModel):
+    """The operator's tailnet identity (machine name, tailnet, ACL tags) and its OAuth
+    client, from secret Outputs or from a secret store."""
+
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
-    namespace: str = Field("tailscale", description="Namespace of the operator.")
-    hostname: str = Field(description="Tailnet machine name of the operator / API proxy.")
-    tailnet: str = Field(description="Tailnet DNS name without `.ts.net`, e.g. `tail1234`.")
-    tags: tuple[str, ...] = Field(("tag:k8s-operator",), description="Operator ACL tags.")
+    namespace: KubernetesName = Field("tailscale", description="Namespace of the operator.")
+    hostname: KubernetesName = Field(
+        description="Tailnet machine name of the operator / API proxy."
+    )
+    tailnet: Tailnet = Field(description="Tailnet DNS name, e.g. `tail1234` or `tail1234.ts.net`.")
+    tags: tuple[TailscaleTag, ...] = Field(
+        ("tag:k8s-operator",), min_length=1, description="Operator ACL tags."
+    )
     # Secret Outputs from config, or None when the credentials come from `oauth_from_store`.
     oauth_client_id: Any = Field(None, description="OAuth client id (secret Output).")
     oauth_client_secret: Any = Field(None, description="OAuth client secret (secret Output).")
@@ -74,7 +103,14 @@ class TailscaleArgs(BaseModel):
 
 
 class TailscaleAccess(pulumi.ComponentResource):
-    """The Tailscale operator with its API server proxy, and a kubeconfig through it."""
+    """The Tailscale operator with its API server proxy in auth mode, and a kubeconfig
+    through it: engineers on the tailnet reach the API with their tailnet identity.
+
+    Outputs:
+
+    - `server`: the proxy's URL, `https://<hostname>.<tailnet>.ts.net`.
+    - `kubeconfig`: a secret kubeconfig whose server is the proxy.
+    """
 
     kubeconfig: pulumi.Output[str]
     """A secret kubeconfig whose server is the proxy's tailnet name."""
@@ -87,6 +123,8 @@ class TailscaleAccess(pulumi.ComponentResource):
         args: TailscaleArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        """Install the operator in `cluster` with the tailnet identity and OAuth client of
+        `args`; `name` prefixes every child's name. `opts` applies to the component itself."""
         super().__init__("platform:index:TailscaleAccess", name, None, opts)
         namespace = platform_namespace(cluster, args.namespace, self, pod_security=POD_SECURITY)
         credentials = self._oauth_secret(cluster, args, namespace)

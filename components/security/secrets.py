@@ -31,6 +31,12 @@ from kube_platform.components.kubernetes.helm import helm_release
 from kube_platform.components.kubernetes.namespace import platform_namespace
 from kube_platform.components.kubernetes.resources import Resources
 from kube_platform.components.observability import scrapes
+from kube_platform.components.validation import (
+    AwsRegion,
+    Duration,
+    GcpProjectId,
+    KubernetesName,
+)
 
 API_VERSION = "external-secrets.io/v1"
 SERVICE_ACCOUNT = "external-secrets"
@@ -135,8 +141,8 @@ class StaticStoreArgs(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
     cloud: Literal["aws", "gcp"] = Field(description="Which cloud's secret manager.")
-    region: str | None = Field(None, description="AWS region (aws).")
-    project: str | None = Field(None, description="Google Cloud project id (gcp).")
+    region: AwsRegion | None = Field(None, description="AWS region (aws).")
+    project: GcpProjectId | None = Field(None, description="Google Cloud project id (gcp).")
     # Secret Outputs: the AWS key pair, or a Google service account JSON key.
     access_key_id: Any = Field(None, description="AWS access key id (secret Output).")
     secret_access_key: Any = Field(None, description="AWS secret access key (secret Output).")
@@ -158,12 +164,12 @@ class ReplicatedSecret(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    name: str = Field(description="Name of the Secret in every target namespace.")
+    name: KubernetesName = Field(description="Name of the Secret in every target namespace.")
     key: str = Field(description="Remote key, relative to the prefix (a JSON object).")
-    namespaces: tuple[str, ...] = Field((), description="Target namespaces by name.")
+    namespaces: tuple[KubernetesName, ...] = Field((), description="Target namespaces by name.")
     namespace_labels: dict[str, str] = Field({}, description="Target namespaces by labels.")
     secret_type: str | None = Field(None, description="Secret type; default Opaque.")
-    refresh_interval: str = Field("1h", description="Refresh interval of the copies.")
+    refresh_interval: Duration = Field("1h", description="Refresh interval of the copies.")
 
     @model_validator(mode="after")
     def _targets(self) -> ReplicatedSecret:
@@ -173,10 +179,15 @@ class ReplicatedSecret(BaseModel):
 
 
 class SecretsArgs(BaseModel):
+    """The External Secrets Operator, the `ClusterSecretStore` limited to one name prefix,
+    and the secrets replicated into several namespaces."""
+
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
-    namespace: str = Field("external-secrets", description="Namespace of the operator.")
-    store_name: str = Field("platform", description="Name of the ClusterSecretStore.")
+    namespace: KubernetesName = Field(
+        "external-secrets", description="Namespace of the operator."
+    )
+    store_name: KubernetesName = Field("platform", description="Name of the ClusterSecretStore.")
     prefix: str = Field(
         description="Name prefix (with separator) of the secrets the cluster may read."
     )
@@ -185,11 +196,11 @@ class SecretsArgs(BaseModel):
         description="On EKS/GKE, create the workload-identity store. Without `static_store` "
         "an existing cluster gets no cloud store either way.",
     )
-    gcp_project: str | None = Field(None, description="Project of the secrets (GKE).")
+    gcp_project: GcpProjectId | None = Field(None, description="Project of the secrets (GKE).")
     static_store: StaticStoreArgs | None = Field(
         None, description="Static-credential store for an existing cluster."
     )
-    store_namespaces: tuple[str, ...] = Field(
+    store_namespaces: tuple[KubernetesName, ...] = Field(
         (), description="Namespaces allowed to use the store (besides replication targets)."
     )
     replicated: tuple[ReplicatedSecret, ...] = Field((), description="Replicated secrets.")
@@ -205,7 +216,15 @@ class SecretsArgs(BaseModel):
 
 
 class Secrets(pulumi.ComponentResource):
-    """External Secrets Operator with a ClusterSecretStore scoped to the stack's secrets."""
+    """External Secrets Operator with a ClusterSecretStore scoped to the stack's secrets: the
+    cluster's own cloud secret manager through workload identity, or a static store.
+
+    Outputs:
+
+    - `release`: the External Secrets release.
+    - `store`: the cloud store (a `SecretStoreRef` for `external_secret`), or None when the
+      cluster has none.
+    """
 
     store: SecretStoreRef | None
     """The cloud store; None when the cluster has none."""
@@ -218,6 +237,8 @@ class Secrets(pulumi.ComponentResource):
         args: SecretsArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        """Install External Secrets in `cluster` with the store and replicated secrets of
+        `args`; `name` prefixes every child's name. `opts` applies to the component itself."""
         super().__init__("platform:index:Secrets", name, None, opts)
         self._cluster = cluster
         self._args = args

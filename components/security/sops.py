@@ -27,11 +27,18 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_gcp as gcp
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from kube_platform.components.cluster import Cluster, WorkloadIdentityRequest
 from kube_platform.components.cluster.eks_identity import partition
 from kube_platform.components.errors import ConfigurationError
+from kube_platform.components.validation import (
+    GcpMember,
+    GcpProjectId,
+    IamPrincipalArn,
+    KubernetesName,
+    RegularExpression,
+)
 
 ENCRYPTED_REGEX = "^(data|stringData)$"
 # What anyone in the account may see of the key (through their IAM policies): no use of it.
@@ -73,30 +80,57 @@ GCP_ENCRYPTER_ROLE = "roles/cloudkms.cryptoKeyEncrypter"
 ROTATION_DAYS = 90
 
 
+# Who may be granted encryption with a key: an IAM role or user (AWS), an IAM member (GCP).
+_ENCRYPTERS = {"aws": TypeAdapter(IamPrincipalArn), "gcp": TypeAdapter(GcpMember)}
+
+
+def encrypter_problem(cloud: str, who: str) -> str | None:
+    """Why `who` cannot be granted encryption with a key on `cloud`, or None."""
+    try:
+        _ENCRYPTERS[cloud].validate_python(who)
+    except ValidationError as exc:
+        return exc.errors()[0]["msg"].removeprefix("Value error, ")
+    return None
+
+
 class SopsKeyArgs(BaseModel):
+    """Who decrypts (one service account), who may encrypt and who manages the key."""
+
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
-    decrypt_namespace: str = Field(
+    decrypt_namespace: KubernetesName = Field(
         "flux-system", description="Namespace of the service account allowed to decrypt."
     )
-    decrypt_service_account: str = Field(
+    decrypt_service_account: KubernetesName = Field(
         "kustomize-controller", description="Service account allowed to decrypt."
     )
     encrypters: tuple[str, ...] = Field(
         (), description="IAM ARNs (AWS) or IAM members (GCP) allowed to encrypt."
     )
-    administrators: tuple[str, ...] = Field(
+    administrators: tuple[IamPrincipalArn, ...] = Field(
         (),
         description="AWS: IAM role/user ARNs of the key's account that manage the key but "
         "never use it; the identity that runs `pulumi up` must be one. Empty: that identity.",
     )
-    path_regex: str = Field(r"\.sops\.ya?ml$", description="Files the creation rule covers.")
-    gcp_project: str | None = Field(None, description="Project of the key ring (GKE).")
+    path_regex: RegularExpression = Field(
+        r"\.sops\.ya?ml$", description="Files the creation rule covers."
+    )
+    gcp_project: GcpProjectId | None = Field(None, description="Project of the key ring (GKE).")
     protect: bool = Field(True, description="Protect the key from deletion.")
 
 
 class SopsKey(pulumi.ComponentResource):
-    """The SOPS key, its decrypt binding and the `.sops.yaml` rule that uses it."""
+    """A cloud KMS key for SOPS (AWS KMS or Cloud KMS), that only one Kubernetes service
+    account may decrypt with (through workload identity), and the `.sops.yaml` rule using it.
+
+    Outputs:
+
+    - `key_id`: on AWS the key ARN, on Google Cloud the crypto key's resource id.
+    - `sops_config`: `.sops.yaml` content with one creation rule for this key.
+    - `decrypt_principal`: the cloud identity that decrypts (an IAM role ARN or a Google
+      service account e-mail).
+    - `decrypt_annotations`: what the decrypting service account needs as annotations.
+    """
 
     key_id: pulumi.Output[str]
     """AWS: the key ARN; GCP: the crypto key's resource id."""
@@ -112,12 +146,18 @@ class SopsKey(pulumi.ComponentResource):
         args: SopsKeyArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
-        super().__init__("platform:index:SopsKey", name, None, opts)
+        """Create the key `name` in `cluster`'s cloud (AWS or Google Cloud) for the decrypter,
+        encrypters and administrators of `args`. `opts` applies to the component itself."""
         if cluster.cloud not in ("aws", "gcp"):
             raise ConfigurationError(
                 f"SOPS keys live in a cloud KMS; cluster '{cluster._name}' is an existing "
                 "cluster without one"
             )
+        for i, who in enumerate(args.encrypters):
+            problem = encrypter_problem(cluster.cloud, who)
+            if problem is not None:
+                raise ValueError(f"encrypters[{i}]: {problem}")
+        super().__init__("platform:index:SopsKey", name, None, opts)
         self._cluster, self._args = cluster, args
         identity = cluster.bind_workload_identity(
             WorkloadIdentityRequest(

@@ -34,6 +34,7 @@ from kube_platform.components.traffic.private_ca import (
     PrivateCaArgs,
     private_ca,
 )
+from kube_platform.components.validation import DomainName, Email, Hostname, KubernetesName
 
 API_VERSION = "cert-manager.io/v1"
 ACME_SERVERS = {
@@ -62,17 +63,22 @@ DEFAULT_RESOURCES: dict[str, Resources] = {
 }
 
 
+Issuer = Literal["private-ca", "letsencrypt-staging", "letsencrypt"]
+"""A ClusterIssuer the platform creates."""
+
+
 class PlatformCertificate(BaseModel):
+    """The certificate the Gateway serves: the platform domain (and `*.<domain>`), plus the
+    hostnames of the namespaces admitted to the Gateway."""
+
     model_config = _Model
 
-    domain: str = Field(description="Domain the certificate is for.")
+    domain: DomainName = Field(description="Domain the certificate is for.")
     wildcard: bool = Field(False, description="Also cover `*.<domain>`.")
-    issuer: Literal["private-ca", "letsencrypt-staging", "letsencrypt"] = Field(
-        description="ClusterIssuer that signs it."
-    )
-    namespace: str = Field(description="Namespace of its Secret (the Gateway's).")
-    secret_name: str = Field(description="Name of its Secret.")
-    extra_dns_names: tuple[str, ...] = Field(
+    issuer: Issuer = Field(description="ClusterIssuer that signs it.")
+    namespace: KubernetesName = Field(description="Namespace of its Secret (the Gateway's).")
+    secret_name: KubernetesName = Field(description="Name of its Secret.")
+    extra_dns_names: tuple[Hostname, ...] = Field(
         (), description="More names to cover (hostnames the Gateway serves beyond the domain)."
     )
     # The Namespace resource of `namespace`, when the platform creates it elsewhere.
@@ -82,13 +88,16 @@ class PlatformCertificate(BaseModel):
 
 
 class CertificatesArgs(BaseModel):
+    """cert-manager and its issuers: Let's Encrypt (HTTP-01 through the Gateway, DNS-01
+    through a zone) with an account e-mail, and a private CA restricted to one domain."""
+
     model_config = _Model
 
-    namespace: str = Field("cert-manager", description="Namespace of cert-manager.")
+    namespace: KubernetesName = Field("cert-manager", description="Namespace of cert-manager.")
     high_availability: bool = Field(
         False, description="Replicas, PodDisruptionBudgets and zone spread for every component."
     )
-    acme_email: str | None = Field(
+    acme_email: Email | None = Field(
         None, description="Let's Encrypt account e-mail; the ACME issuers exist only with it."
     )
     http01_gateway: GatewayRef | None = Field(
@@ -136,7 +145,14 @@ class CertificatesArgs(BaseModel):
 
 
 class Certificates(pulumi.ComponentResource):
-    """cert-manager, its ClusterIssuers and the platform certificate."""
+    """cert-manager, its ClusterIssuers and the platform certificate.
+
+    Outputs:
+
+    - `release`: the cert-manager release; everything using cert-manager CRDs depends on it.
+    - `issuers`: the ClusterIssuers by name (`letsencrypt`, `letsencrypt-staging`,
+      `private-ca`), each only when configured.
+    """
 
     release: k8s.helm.v3.Release
     """The cert-manager release: everything using cert-manager CRDs depends on it."""
@@ -149,6 +165,8 @@ class Certificates(pulumi.ComponentResource):
         args: CertificatesArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        """Install cert-manager in `cluster` with the issuers `args` asks for; `name`
+        prefixes every child's name. `opts` applies to the component itself."""
         super().__init__("platform:index:Certificates", name, None, opts)
         self._cluster, self._name_prefix, self._args = cluster, name, args
         namespace = platform_namespace(cluster, args.namespace, self)

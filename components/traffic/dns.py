@@ -25,14 +25,19 @@ from kube_platform.components.traffic.dns_zone import (
     require_identity_cloud,
     route53_policy,
 )
+from kube_platform.components.validation import KubernetesName
 
 SERVICE_ACCOUNT = "external-dns"
 CREDENTIALS_SECRET = "external-dns-credentials"
 GOOGLE_KEY_DIR = "/etc/external-dns/google"
 DEFAULT_SOURCES = ("gateway-httproute", "ingress", "service")
+DnsPolicy = Literal["sync", "upsert-only"]
+"""`upsert-only` never deletes records; `sync` also removes stale ones."""
 
 
 class ExternalDnsArgs(BaseModel):
+    """external-dns for one zone: the zone, who owns the records, and what it may change."""
+
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
     zone: DnsZone = Field(description="The zone records are written to; nothing outside it.")
@@ -40,12 +45,12 @@ class ExternalDnsArgs(BaseModel):
         description="Owner id in the TXT registry; unique per stack so two stacks sharing a "
         "zone never touch each other's records."
     )
-    policy: Literal["sync", "upsert-only"] = Field(
+    policy: DnsPolicy = Field(
         "upsert-only",
         description="`upsert-only` never deletes records; `sync` also removes stale ones.",
     )
     sources: tuple[str, ...] = Field(DEFAULT_SOURCES, description="Kinds of objects to watch.")
-    namespace: str = Field("external-dns", description="Namespace of external-dns.")
+    namespace: KubernetesName = Field("external-dns", description="Namespace of external-dns.")
     # pulumi.Resource: the prometheus-operator CRD installer (observability.crds).
     monitoring_crds: Any = Field(
         None, description="With it, the chart's ServiceMonitor is on and waits for them."
@@ -59,7 +64,13 @@ class ExternalDnsArgs(BaseModel):
 
 
 class ExternalDns(pulumi.ComponentResource):
-    """external-dns for one zone."""
+    """external-dns publishing the hostnames of Gateway routes, Ingresses and Services into
+    one zone, and nothing outside it.
+
+    Outputs:
+
+    - `release`: the external-dns release.
+    """
 
     release: k8s.helm.v3.Release
 
@@ -70,6 +81,8 @@ class ExternalDns(pulumi.ComponentResource):
         args: ExternalDnsArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        """Install external-dns in `cluster` for `args.zone`; `name` prefixes every child's
+        name. `opts` applies to the component itself."""
         super().__init__("platform:index:ExternalDns", name, None, opts)
         self._cluster, self._name_prefix, self._args = cluster, name, args
         namespace = platform_namespace(cluster, args.namespace, self)

@@ -15,6 +15,13 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from kube_platform.components.cluster import Cluster, WorkloadIdentity, WorkloadIdentityRequest
 from kube_platform.components.cluster.eks_identity import partition
 from kube_platform.components.errors import ConfigurationError
+from kube_platform.components.validation import (
+    AwsRegion,
+    DomainName,
+    GcpProjectId,
+    KubernetesName,
+    Route53ZoneId,
+)
 
 # Keys of the static credentials inside the Secrets the platform creates.
 GOOGLE_KEY = "credentials.json"
@@ -26,10 +33,12 @@ _IDENTITY_CLUSTER = {"aws": "EKS", "gcp": "GKE"}
 
 
 class Route53Zone(BaseModel):
+    """A Route53 hosted zone, reached through the cluster's workload identity or a key."""
+
     model_config = _Model
 
-    hosted_zone_id: str = Field(description="Route53 hosted zone id.")
-    region: str = Field(description="AWS region for Route53 API calls.")
+    hosted_zone_id: Route53ZoneId = Field(description="Route53 hosted zone id.")
+    region: AwsRegion = Field(description="AWS region for Route53 API calls.")
     access_key_id: str | None = Field(
         None, description="Static access key id; None uses the cluster's workload identity."
     )
@@ -38,10 +47,12 @@ class Route53Zone(BaseModel):
 
 
 class CloudDnsZone(BaseModel):
+    """A Cloud DNS managed zone, reached through the cluster's workload identity or a key."""
+
     model_config = _Model
 
-    project: str = Field(description="Project of the managed zone.")
-    managed_zone: str = Field(description="Cloud DNS managed zone name.")
+    project: GcpProjectId = Field(description="Project of the managed zone.")
+    managed_zone: KubernetesName = Field(description="Cloud DNS managed zone name.")
     # Output[str], secret.
     service_account_key: Any = Field(
         None, description="Service account key JSON (secret); None uses workload identity."
@@ -53,7 +64,7 @@ class DnsZone(BaseModel):
 
     model_config = _Model
 
-    name: str = Field(description="DNS name of the zone, e.g. `example.com`.")
+    name: DomainName = Field(description="DNS name of the zone, e.g. `example.com`.")
     route53: Route53Zone | None = Field(None, description="The zone on Route53.")
     cloud_dns: CloudDnsZone | None = Field(None, description="The zone on Cloud DNS.")
 

@@ -28,6 +28,7 @@ from kube_platform.components.traffic.load_balancer import (
     namespace_labels,
     service_annotations,
 )
+from kube_platform.components.validation import Hostname, KubernetesName, Replicas
 
 TRAEFIK_CONTROLLER = "traefik.io/gateway-controller"
 # Traefik binds Gateway listeners to its entry points by port: these are the chart's `web`
@@ -45,8 +46,10 @@ class RouteNamespace(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    name: str = Field(description="Namespace name; it must carry `route_namespace_labels()`.")
-    hostnames: tuple[str, ...] = Field(
+    name: KubernetesName = Field(
+        description="Namespace name; it must carry `route_namespace_labels()`."
+    )
+    hostnames: tuple[Hostname, ...] = Field(
         min_length=1,
         description="Hostnames (exact, or `*.` wildcards) its routes may use; each gets an "
         "HTTPS listener that admits routes from this namespace only.",
@@ -54,12 +57,19 @@ class RouteNamespace(BaseModel):
 
 
 class IngressArgs(BaseModel):
+    """Traefik, its load balancer and the platform Gateway: HTTPS listeners per admitted
+    namespace and hostname, HTTP only to redirect and to answer ACME challenges."""
+
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
-    namespace: str = Field("ingress", description="Namespace of Traefik and the Gateway.")
-    gateway_name: str = Field("platform", description="Name of the platform Gateway.")
-    gateway_class_name: str = Field("traefik", description="GatewayClass served by Traefik.")
-    tls_secret_name: str | None = Field(
+    namespace: KubernetesName = Field(
+        "ingress", description="Namespace of Traefik and the Gateway."
+    )
+    gateway_name: KubernetesName = Field("platform", description="Name of the platform Gateway.")
+    gateway_class_name: KubernetesName = Field(
+        "traefik", description="GatewayClass served by Traefik."
+    )
+    tls_secret_name: KubernetesName | None = Field(
         None,
         description="Secret holding the platform certificate. With it the Gateway gets an "
         "HTTPS listener and HTTP is redirected; without it the Gateway serves HTTP only.",
@@ -74,7 +84,7 @@ class IngressArgs(BaseModel):
         description="The cluster installs and upgrades the Gateway API CRDs itself (GKE with "
         "`gateway_api_config`); otherwise the pinned standard bundle is applied.",
     )
-    replicas: int = Field(1, ge=1, description="Traefik replicas.")
+    replicas: Replicas = Field(1, description="Traefik replicas.")
     high_availability: bool = Field(
         False, description="PodDisruptionBudget and zone spread for Traefik (needs replicas ≥ 2)."
     )
@@ -105,6 +115,13 @@ class IngressArgs(BaseModel):
     )
 
     @model_validator(mode="after")
+    def _replicas(self) -> IngressArgs:
+        problem = ha_replicas_problem(self.high_availability, self.replicas)
+        if problem is not None:
+            raise ValueError(problem)
+        return self
+
+    @model_validator(mode="after")
     def _listeners(self) -> IngressArgs:
         hostnames = [h for ns in self.route_namespaces for h in ns.hostnames]
         if hostnames and self.tls_secret_name is None:
@@ -122,8 +139,27 @@ class IngressArgs(BaseModel):
         return self
 
 
+def ha_replicas_problem(high_availability: bool, replicas: int) -> str | None:
+    """Why `replicas` Traefik pods cannot be highly available, or None."""
+    if high_availability and replicas < 2:
+        return f"high availability needs at least 2 ingress replicas, got {replicas}"
+    return None
+
+
 class Ingress(pulumi.ComponentResource):
-    """Traefik behind a cloud or cluster load balancer, and the platform Gateway."""
+    """Traefik behind a cloud or cluster load balancer, and the platform Gateway.
+
+    Outputs:
+
+    - `gateway`: the platform Gateway; a route attaches to the listeners that admit its
+      namespace.
+    - `http_listener`: the HTTP listener (ACME HTTP-01 challenges and the HTTPS redirect).
+    - `https_listeners`: the HTTPS listener of each hostname.
+    - `namespace`: the Gateway's namespace resource.
+    - `crds`: what installs the Gateway API CRDs: the pinned bundle, or the cluster resource
+      where the cluster manages them (GKE).
+    - `load_balancer_controller`: the AWS Load Balancer Controller release on EKS, else None.
+    """
 
     gateway: GatewayRef
     """The platform Gateway; a route attaches to the listeners that admit its namespace."""
@@ -143,12 +179,9 @@ class Ingress(pulumi.ComponentResource):
         args: IngressArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        """Install Traefik and the Gateway in `cluster`; `name` prefixes every child's name.
+        On EKS, `args.aws_vpc_id` is required. `opts` applies to the component itself."""
         super().__init__("platform:index:Ingress", name, None, opts)
-        if args.high_availability and args.replicas < 2:
-            raise ConfigurationError(
-                f"ingress '{name}': high availability needs at least 2 replicas, got "
-                f"{args.replicas}; raise ingress.replicas"
-            )
         if cluster.cloud == "aws" and args.aws_vpc_id is None:
             raise ConfigurationError(f"ingress '{name}': an EKS cluster needs aws_vpc_id")
 

@@ -25,6 +25,7 @@ from kube_platform.components.cluster import Cluster
 from kube_platform.components.kubernetes.helm import helm_release, merge_values
 from kube_platform.components.kubernetes.resources import Resources
 from kube_platform.components.observability import scrapes
+from kube_platform.components.validation import DomainName, KubernetesName
 
 CERT_MANAGER_API = "cert-manager.io/v1"
 POLICY_API = "policy.cert-manager.io/v1alpha1"
@@ -38,14 +39,16 @@ MAX_LEAF_DURATION = "2160h"
 
 
 class PrivateCaArgs(BaseModel):
+    """A private root CA that can certify one domain only, for one namespace only."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     common_name: str = Field(description="Common name of the root certificate.")
-    domain: str = Field(
+    domain: DomainName = Field(
         description="The only DNS domain (and its subdomains) the CA may certify: the root's "
         "name constraint and the approval policy."
     )
-    requester_namespace: str = Field(
+    requester_namespace: KubernetesName = Field(
         description="The only namespace whose certificates the CA signs (the platform "
         "certificate's)."
     )

@@ -3,7 +3,9 @@
 One top-level config key per concern (`platform:cluster`, `platform:nodePools`, ...). Models are
 frozen and reject unknown keys. `tier` supplies defaults for protection, high availability and
 backups; a stack file overrides them key by key. Cross-key checks live in `StackConfig.problems`
-so that the loader can report every problem at once.
+so that the loader can report every problem at once. Value rules (names, versions, CIDRs,
+regions, sizes, ...) are the library's own types (`kube_platform.components.validation` and
+the component modules); the loader prefixes their messages with the key path.
 """
 
 from kube_platform.stacks.config.access import AccessConfig, AppNamespaceConfig, TailscaleConfig
@@ -20,21 +22,14 @@ from kube_platform.stacks.config.cluster import (
     Taint,
 )
 from kube_platform.stacks.config.databases import (
-    BackupSchedule,
-    CpuAmount,
     DatabaseConfig,
-    MemorySize,
-    PgIdentifier,
     PostgresBackupConfig,
     PostgresDatabaseConfig,
     PostgresResourcesConfig,
     PostgresRestoreConfig,
     PostgresRoleConfig,
     PostgresStorageConfig,
-    Retention,
     S3EndpointConfig,
-    StorageSize,
-    Timestamp,
 )
 from kube_platform.stacks.config.gitops import (
     GitOpsArgoCdConfig,
@@ -82,7 +77,6 @@ __all__ = [
     "AccessConfig",
     "AlertingConfig",
     "AppNamespaceConfig",
-    "BackupSchedule",
     "CertificatesConfig",
     "CiAwsConfig",
     "CiConfig",
@@ -91,7 +85,6 @@ __all__ = [
     "CloudStoreConfig",
     "ClusterConfig",
     "ConfigModel",
-    "CpuAmount",
     "DatabaseConfig",
     "DiscordConfig",
     "DnsConfig",
@@ -112,11 +105,9 @@ __all__ = [
     "GrafanaConfig",
     "IngressConfig",
     "Issuer",
-    "MemorySize",
     "NodePoolConfig",
     "ObservabilityConfig",
     "PagerDutyConfig",
-    "PgIdentifier",
     "PostgresBackupConfig",
     "PostgresDatabaseConfig",
     "PostgresResourcesConfig",
@@ -125,17 +116,14 @@ __all__ = [
     "PostgresStorageConfig",
     "RemoteWriteConfig",
     "ReplicatedSecretConfig",
-    "Retention",
     "Route53Config",
     "S3EndpointConfig",
     "SecretsConfig",
     "SlackConfig",
     "SopsConfig",
     "StackConfig",
-    "StorageSize",
     "TailscaleConfig",
     "Taint",
     "Tier",
     "TierDefaults",
-    "Timestamp",
 ]

@@ -3,14 +3,15 @@ cross-key checks."""
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
+from kube_platform.components.security.private_access import Tailnet, TailscaleTag
 from kube_platform.components.traffic.ingress import MAX_HTTPS_LISTENERS
+from kube_platform.components.validation import Hostname, KubernetesName
 from kube_platform.stacks.config.base import ConfigModel
-from kube_platform.stacks.types import Name, SecretValue
+from kube_platform.stacks.types import SecretValue
 
 if TYPE_CHECKING:
     from kube_platform.stacks.config.cluster import EksConfig
@@ -22,14 +23,16 @@ class TailscaleConfig(ConfigModel):
     the tailnet reach the API with their tailnet identity, mapped to Kubernetes RBAC."""
 
     enabled: bool = Field(False, description="Install the operator and its API server proxy.")
-    hostname: Name | None = Field(
+    hostname: KubernetesName | None = Field(
         None, description="Tailnet machine name of the API proxy. Default: the cluster name."
     )
-    tailnet: str | None = Field(
+    tailnet: Tailnet | None = Field(
         None, description="Tailnet DNS name, e.g. `tail1234.ts.net` (required when enabled)."
     )
-    tags: list[str] = Field(
-        ["tag:k8s-operator"], description="ACL tags of the operator's tailnet device."
+    tags: list[TailscaleTag] = Field(
+        ["tag:k8s-operator"],
+        min_length=1,
+        description="ACL tags of the operator's tailnet device.",
     )
     oauth_client_id: str | None = Field(None, description="Tailscale OAuth client id.")
     oauth_client_secret: SecretValue | None = Field(
@@ -42,39 +45,14 @@ class TailscaleConfig(ConfigModel):
         "copied into the cluster by External Secrets.",
     )
 
-    @field_validator("tailnet")
-    @classmethod
-    def _tailnet(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        name = value.lower().removesuffix(".ts.net")
-        if not re.match(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?$", name):
-            raise ValueError(
-                f"'{value}' is not a tailnet DNS name; copy it from the admin console's DNS "
-                "page, e.g. 'tail1234.ts.net'"
-            )
-        return name
-
-    @field_validator("tags")
-    @classmethod
-    def _tags(cls, value: list[str]) -> list[str]:
-        bad = [t for t in value if not re.match(r"^tag:[A-Za-z0-9-]+$", t)]
-        if bad or not value:
-            raise ValueError(
-                f"{bad or value} are not ACL tags; use tags such as 'tag:k8s-operator'"
-            )
-        return value
-
-
-_HOSTNAME_RE = re.compile(r"^(\*\.)?(?=.{1,253}$)((?!-)[a-z0-9-]{1,63}(?<!-)\.)+[a-z]{2,63}$")
 
 
 class AppNamespaceConfig(ConfigModel):
     """An application namespace: Pod Security `restricted`, default-deny network policy with
     DNS allowed, admitted to the platform Gateway for the hostnames it lists."""
 
-    name: Name = Field(description="Namespace name.")
-    hostnames: list[str] = Field(
+    name: KubernetesName = Field(description="Namespace name.")
+    hostnames: list[Hostname] = Field(
         [],
         description="Hostnames this namespace alone may serve through the platform Gateway "
         "(HTTPS only), e.g. `shop.apps.example.com` or `*.shop.apps.example.com`; each is "
@@ -86,23 +64,11 @@ class AppNamespaceConfig(ConfigModel):
     allow_same_namespace: bool = Field(
         True, description="Allow traffic between pods of this namespace."
     )
-    allow_from_namespaces: list[Name] = Field(
+    allow_from_namespaces: list[KubernetesName] = Field(
         [],
         description="Namespaces whose pods may connect to this namespace (e.g. the ingress "
         "controller's).",
     )
-
-    @field_validator("hostnames")
-    @classmethod
-    def _hostnames(cls, value: list[str]) -> list[str]:
-        names = [h.lower().rstrip(".") for h in value]
-        bad = [h for h in names if not _HOSTNAME_RE.match(h)]
-        if bad:
-            raise ValueError(
-                f"{bad} are not hostnames; use DNS names such as 'shop.apps.example.com', "
-                "optionally with a leading '*.' label such as '*.shop.apps.example.com'"
-            )
-        return names
 
 
 class AccessConfig(ConfigModel):

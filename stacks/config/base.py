@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import types
+import typing
 from enum import StrEnum
 from typing import Any
 
@@ -49,13 +51,22 @@ class ConfigModel(BaseModel):
     @classmethod
     def _whole_numbers_as_written(cls, value: Any, info: ValidationInfo) -> Any:
         # Pydantic would read "6 " or "6_0" as a number; a count must be written as one.
-        field = cls.model_fields[info.field_name]
-        counts = field.annotation in (int, int | None)
+        counts = _is_count(cls.model_fields[info.field_name].annotation)
         if counts and isinstance(value, str) and not _WHOLE_NUMBER_RE.match(value):
             raise ValueError(
                 f"{value!r} is not a whole number; write the number without quotes or spaces"
             )
         return value
+
+
+def _is_count(annotation: Any) -> bool:
+    """Whether a field holds an int (or an optional one), constrained or not."""
+    if typing.get_origin(annotation) is typing.Annotated:
+        return _is_count(typing.get_args(annotation)[0])
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        kinds = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return len(kinds) == 1 and _is_count(kinds[0])
+    return annotation is int
 
 
 class Tier(StrEnum):

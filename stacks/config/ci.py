@@ -5,62 +5,40 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
+from kube_platform.components.ci.aws import GithubOidcProviderArn
 from kube_platform.components.ci.github import (
+    GithubBranch,
+    GithubEnvironment,
     GithubRepository,
-    check_branch,
-    check_environment,
-    check_repository,
+    GithubRepositoryName,
 )
+from kube_platform.components.validation import GcpRole, IamPolicyArn
+from kube_platform.components.validation.aws import IAM_ROLE_ARN_RE
 from kube_platform.stacks.config.base import PROJECT, ConfigModel
 
 if TYPE_CHECKING:
     from kube_platform.stacks.config.stack import StackConfig
 
-_OIDC_PROVIDER_ARN = re.compile(
-    r"^arn:aws[a-z-]*:iam::\d{12}:oidc-provider/token\.actions\.githubusercontent\.com$"
-)
-_POLICY_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(aws|\d{12}):policy/\S+$")
-_GCP_ROLE = re.compile(r"^(roles|projects/[a-z0-9-]+/roles|organizations/\d+/roles)/[\w.]+$")
-_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::(\d{12}):role/(?:[\w+=,.@/-]*/)?([\w+=,.@-]+)$")
 
 
 class CiAwsConfig(ConfigModel):
     """AWS side of the CI identities (EKS stacks)."""
 
-    oidc_provider_arn: str | None = Field(
+    oidc_provider_arn: GithubOidcProviderArn | None = Field(
         None,
         description="The account's existing IAM OIDC provider for "
         "`token.actions.githubusercontent.com` (an account holds one per URL). Default: "
         "create it; set this in every other stack of the same account.",
     )
-    deploy_policy_arns: list[str] = Field(
+    deploy_policy_arns: list[IamPolicyArn] = Field(
         ["arn:aws:iam::aws:policy/AdministratorAccess"],
+        min_length=1,
         description="Managed policies of the deploy role: everything `pulumi up` of this "
         "program may do. Narrow it to your own deploy policy where you have one.",
     )
 
-    @field_validator("oidc_provider_arn")
-    @classmethod
-    def _provider(cls, value: str | None) -> str | None:
-        if value is not None and not _OIDC_PROVIDER_ARN.match(value):
-            raise ValueError(
-                f"'{value}' is not the ARN of a GitHub Actions OIDC provider; use "
-                "'arn:aws:iam::<account>:oidc-provider/token.actions.githubusercontent.com'"
-            )
-        return value
-
-    @field_validator("deploy_policy_arns")
-    @classmethod
-    def _policies(cls, value: list[str]) -> list[str]:
-        bad = [v for v in value if not _POLICY_ARN.match(v)]
-        if bad or not value:
-            raise ValueError(
-                f"{bad or value} are not IAM policy ARNs; list at least one, e.g. "
-                "'arn:aws:iam::aws:policy/AdministratorAccess'"
-            )
-        return value
 
 
 # What `pulumi up` of this program needs on a project: administer each service it uses, grant
@@ -85,8 +63,9 @@ DEPLOY_ROLES = (
 class CiGcpConfig(ConfigModel):
     """Google Cloud side of the CI identities (GKE stacks)."""
 
-    deploy_roles: list[str] = Field(
+    deploy_roles: list[GcpRole] = Field(
         list(DEPLOY_ROLES),
+        min_length=1,
         description="Project roles of the deploy service account: everything `pulumi up` of "
         "this program may do. The default administers each service the program uses but never "
         "uses a KMS key (`roles/owner` and `roles/editor` could decrypt SOPS files directly).",
@@ -95,26 +74,20 @@ class CiGcpConfig(ConfigModel):
         True, description="Enable the STS and IAM Credentials APIs the federation uses."
     )
 
-    @field_validator("deploy_roles")
-    @classmethod
-    def _roles(cls, value: list[str]) -> list[str]:
-        bad = [v for v in value if not _GCP_ROLE.match(v)]
-        if bad or not value:
-            raise ValueError(f"{bad or value} are not IAM roles; use e.g. 'roles/owner'")
-        return value
-
 
 class CiConfig(ConfigModel):
     """Identities that GitHub Actions of one repository assume by OIDC: a deploy identity for
     jobs in the stack's GitHub environment, a read-only preview identity for pull requests and
     the default branch. No static key is created."""
 
-    repository: str = Field(description="GitHub repository `<owner>/<name>` of the workflows.")
-    environment: str = Field(
+    repository: GithubRepositoryName = Field(
+        description="GitHub repository `<owner>/<name>` of the workflows."
+    )
+    environment: GithubEnvironment = Field(
         description="GitHub environment of this stack's deploy job (e.g. `prod`); only jobs in "
         "it may deploy. Give it required reviewers in the repository settings."
     )
-    default_branch: str = Field(
+    default_branch: GithubBranch = Field(
         "main", description="Branch whose own jobs (the drift check) may use the preview identity."
     )
     repository_id: int | None = Field(
@@ -139,10 +112,6 @@ class CiConfig(ConfigModel):
     )
     aws: CiAwsConfig = Field(CiAwsConfig(), description="AWS settings (EKS stacks).")
     gcp: CiGcpConfig = Field(CiGcpConfig(), description="Google Cloud settings (GKE stacks).")
-
-    _repository = field_validator("repository")(lambda cls, v: check_repository(v))
-    _environment = field_validator("environment")(lambda cls, v: check_environment(v))
-    _branch = field_validator("default_branch")(lambda cls, v: check_branch(v))
 
     def github(self) -> GithubRepository:
         return GithubRepository(
@@ -209,7 +178,7 @@ def problems(cfg: StackConfig) -> list[tuple[str, str]]:
         )
     eks = cfg.cluster.eks
     if eks is not None and not _lists_role(eks.admin_principals, ci.deploy_role_name):
-        accounts = [m[1] for p in eks.admin_principals if (m := _ROLE_ARN.match(p))]
+        accounts = [m["account"] for p in eks.admin_principals if (m := IAM_ROLE_ARN_RE.match(p))]
         account = accounts[0] if accounts else "<account>"
         found.append(
             (
@@ -223,4 +192,4 @@ def problems(cfg: StackConfig) -> list[tuple[str, str]]:
 
 
 def _lists_role(principals: list[str], role_name: str) -> bool:
-    return any((m := _ROLE_ARN.match(p)) and m[2] == role_name for p in principals)
+    return any((m := IAM_ROLE_ARN_RE.match(p)) and m["name"] == role_name for p in principals)

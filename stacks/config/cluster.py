@@ -10,10 +10,41 @@ from typing import TYPE_CHECKING, Literal
 from pydantic import Field, field_validator, model_validator
 
 from kube_platform.components import versions
-from kube_platform.components.cluster import aws_instances
+from kube_platform.components.ci.github import GithubRepositoryName
+from kube_platform.components.cluster import aws_instances, aws_network, eks_addons, eks_node_groups
+from kube_platform.components.cluster.eks import EksSupportType
 from kube_platform.components.cluster.eks_deploy_runner import DEPLOY_WORKFLOW
+from kube_platform.components.cluster.gke import (
+    DatabaseDiskType,
+    GkeReleaseChannel,
+    KeyRotationDays,
+    cluster_name_problem,
+)
+from kube_platform.components.cluster.pools import (
+    POOL_NAME_MAX,
+    DiskSizeGb,
+    MaxNodes,
+    NodeCount,
+    NodePoolName,
+    TaintEffect,
+)
+from kube_platform.components.validation import (
+    AwsRegion,
+    CidrNetwork,
+    EndpointCidrNetwork,
+    GcpProjectId,
+    GcpRegion,
+    IamPrincipalArn,
+    KubernetesName,
+    KubernetesVersion,
+    LogRetentionDays,
+    TransitGatewayId,
+    VpnGatewayId,
+    matching,
+    zones_problem,
+)
 from kube_platform.stacks.config.base import ConfigModel, Tier
-from kube_platform.stacks.types import Cidr, KubernetesVersion, Name, SecretValue, matching
+from kube_platform.stacks.types import SecretValue
 
 if TYPE_CHECKING:
     from kube_platform.stacks.config.stack import StackConfig
@@ -41,59 +72,13 @@ class ExistingClusterConfig(ConfigModel):
         return self
 
 
-# GKE cluster names are at most 40 characters.
-_GKE_MAX_NAME = 40
-_AWS_REGION_RE = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$")
-_GCP_REGION_RE = re.compile(r"^[a-z]+-[a-z]+\d+$")
+def _zones_of(cloud: Literal["aws", "gcp"], region: str | None, zones: list[str], **kw) -> None:
+    """Raise the zones' problem; with no valid region there is nothing to check them against."""
+    problem = zones_problem(cloud, region, zones, **kw) if region is not None else None
+    if problem is not None:
+        raise ValueError(problem)
 
 
-def _check_region(value: str, pattern: re.Pattern[str], what: str) -> str:
-    if not pattern.match(value):
-        raise ValueError(f"'{value}' is not {what}")
-    return value
-
-
-def _check_zones(region: str | None, zones: list[str], separator: str, letters: str) -> list[str]:
-    """Zones of `region`, named `<region><separator><letter>` (`eu-west-1a`, `europe-west1-b`).
-    With no valid region there is nothing to check them against."""
-    if region is None:
-        return zones
-    if len(zones) < 2:
-        example = [f"{region}{separator}{letter}" for letter in letters]
-        raise ValueError(
-            f"zones lists {len(zones)} zone(s); list at least two zones of {region}, e.g. {example}"
-        )
-    # An exact shape, not a prefix: europe-west10-a is no zone of europe-west1.
-    zone = re.compile(re.escape(region) + re.escape(separator) + "[a-z]")
-    foreign = [z for z in zones if not zone.fullmatch(z)]
-    if foreign:
-        raise ValueError(f"zones {foreign} are not zones of region {region}")
-    if len(set(zones)) != len(zones):
-        raise ValueError("zones lists a zone more than once")
-    return zones
-
-
-# The smallest VPC the EKS network plan can split into private and public subnets per zone.
-_EKS_SMALLEST_VPC = 22
-# Availability zones the EKS network plan has subnet room for.
-_EKS_MAX_ZONES = 6
-# Retention periods CloudWatch Logs accepts, in days.
-_LOG_RETENTION_DAYS = (
-    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
-    2922, 3288, 3653,
-)  # fmt: skip
-
-
-_TransitGatewayId = matching(
-    re.compile(r"^tgw-[0-9a-f]{8,17}$"),
-    "is not a transit gateway id; use the id shown by `aws ec2 describe-transit-gateways`, "
-    "such as 'tgw-0123456789abcdef0'",
-)
-_VpnGatewayId = matching(
-    re.compile(r"^vgw-[0-9a-f]{8,17}$"),
-    "is not a virtual private gateway id; use the id shown by `aws ec2 describe-vpn-gateways`, "
-    "such as 'vgw-0123456789abcdef0'",
-)
 _ConnectionArn = matching(
     re.compile(
         r"^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:"
@@ -102,17 +87,16 @@ _ConnectionArn = matching(
     "is not a CodeConnections connection ARN; copy the ARN of an available GitHub connection "
     "from `aws codeconnections list-connections`",
 )
-_GitHubRepository = matching(
-    re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$"),
-    "is not a GitHub repository; write it as '<owner>/<name>', such as 'acme/platform'",
-)
+_GitHubRepository = GithubRepositoryName
 
 
 class EksNetworkConfig(ConfigModel):
     """The VPC: created (give `vpcCidr`) or existing (give `vpcId` and subnet ids)."""
 
-    vpc_cidr: Cidr = Field(ipaddress.IPv4Network("10.0.0.0/16"), description="CIDR of a new VPC.")
-    service_cidr: Cidr = Field(
+    vpc_cidr: CidrNetwork = Field(
+        ipaddress.IPv4Network("10.0.0.0/16"), description="CIDR of a new VPC."
+    )
+    service_cidr: CidrNetwork = Field(
         ipaddress.IPv4Network("172.20.0.0/16"),
         description="Kubernetes Service CIDR; must not overlap the VPC.",
     )
@@ -127,20 +111,20 @@ class EksNetworkConfig(ConfigModel):
         description="Existing public subnet ids for internet-facing load balancers. Tag them "
         "`kubernetes.io/role/elb: 1`.",
     )
-    private_access_cidrs: list[Cidr] = Field(
+    private_access_cidrs: list[CidrNetwork] = Field(
         [],
         description="Networks (VPN, office, CI runners; inside or routed to the VPC) allowed "
         "to reach the private API endpoint on port 443. Default: the VPC CIDR of a created "
         "VPC; none for an existing VPC. In a created VPC, networks outside it are routed "
         "through `transitGatewayId` or `vpnGatewayId`.",
     )
-    transit_gateway_id: _TransitGatewayId | None = Field(
+    transit_gateway_id: TransitGatewayId | None = Field(
         None,
         description="Transit gateway (`tgw-...`) that carries the `privateAccessCidrs` outside "
         "a created VPC: the VPC is attached to it and its private subnets route those "
         "networks through it.",
     )
-    vpn_gateway_id: _VpnGatewayId | None = Field(
+    vpn_gateway_id: VpnGatewayId | None = Field(
         None,
         description="Virtual private gateway (`vgw-...`) that carries them instead: attached "
         "to the created VPC, with routes for those networks in its private subnets.",
@@ -149,11 +133,9 @@ class EksNetworkConfig(ConfigModel):
     @field_validator("vpc_cidr")
     @classmethod
     def _vpc_size(cls, value: ipaddress.IPv4Network) -> ipaddress.IPv4Network:
-        if value.prefixlen > _EKS_SMALLEST_VPC or value.prefixlen < 16:
-            raise ValueError(
-                f"{value} is a /{value.prefixlen}; use a /16 to /{_EKS_SMALLEST_VPC} so every "
-                "zone gets a private node subnet (pods take VPC addresses) and a public subnet"
-            )
+        problem = aws_network.vpc_size_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
         return value
 
     @model_validator(mode="after")
@@ -224,21 +206,23 @@ class EksDeployRunnerConfig(ConfigModel):
 
 
 class EksConfig(ConfigModel):
-    region: str = Field(description="AWS region, e.g. `eu-west-1`.")
+    """An EKS cluster: its region and zones, network, endpoint access and administrators."""
+
+    region: AwsRegion = Field(description="AWS region, e.g. `eu-west-1`.")
     zones: list[str] = Field(description="Availability zones (at least two; three recommended).")
     network: EksNetworkConfig = Field(EksNetworkConfig(), description="VPC settings.")
-    public_access_cidrs: list[Cidr] = Field(
+    public_access_cidrs: list[EndpointCidrNetwork] = Field(
         [],
         description="CIDRs allowed to reach the public API endpoint. Empty: the endpoint is "
         "private only. Not allowed in prod; never `0.0.0.0/0`.",
     )
-    admin_principals: list[str] = Field(
+    admin_principals: list[IamPrincipalArn] = Field(
         [],
         description="IAM role/user ARNs granted cluster admin through access entries; "
         "required. The cluster's creator gets no implicit admin, so list the identity that "
         "runs `pulumi up` (the role, not its assumed-role session) and the operators.",
     )
-    support_type: Literal["STANDARD", "EXTENDED"] = Field(
+    support_type: EksSupportType = Field(
         "STANDARD",
         description="What EKS does when `kubernetesVersion` leaves standard support: "
         "`STANDARD` upgrades the cluster to the next version; `EXTENDED` keeps it on extended "
@@ -249,60 +233,30 @@ class EksConfig(ConfigModel):
         description="A GitHub Actions runner in the VPC that runs deployments of a private "
         "cluster (docs/aws.md).",
     )
-    log_retention_days: int = Field(
+    log_retention_days: LogRetentionDays = Field(
         90,
         description="Retention of control-plane logs (`api`, `audit`, `authenticator`) in "
         "CloudWatch, in days; one of the periods CloudWatch accepts (1, 3, 5, 7, 14, 30, 60, "
         "90, 120, 150, 180, 365, ...).",
     )
 
-    @field_validator("log_retention_days")
-    @classmethod
-    def _retention(cls, value: int) -> int:
-        if value not in _LOG_RETENTION_DAYS:
-            nearest = min(_LOG_RETENTION_DAYS, key=lambda d: abs(d - value))
-            raise ValueError(
-                f"CloudWatch Logs cannot keep logs for {value} days; use one of its periods, "
-                f"e.g. {nearest}"
-            )
-        return value
-
-    @field_validator("region")
-    @classmethod
-    def _region(cls, value: str) -> str:
-        return _check_region(
-            value, _AWS_REGION_RE, "an AWS region; use a region code such as 'eu-west-1'"
-        )
-
     @field_validator("zones")
     @classmethod
     def _zones(cls, value: list[str], info) -> list[str]:
-        region = info.data.get("region")
-        if region is not None and len(value) > _EKS_MAX_ZONES:
-            raise ValueError(
-                f"zones lists {len(value)} zones; list at most {_EKS_MAX_ZONES} (three is usual)"
-            )
-        return _check_zones(region, value, "", "abc")
-
-    @field_validator("admin_principals")
-    @classmethod
-    def _arns(cls, value: list[str]) -> list[str]:
-        bad = [v for v in value if not re.match(r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/", v)]
-        if bad:
-            raise ValueError(
-                f"{bad} are not IAM role or user ARNs; use 'arn:aws:iam::<account>:role/<name>'"
-            )
+        _zones_of("aws", info.data.get("region"), value, maximum=aws_network.MAX_ZONES)
         return value
 
 
 class GkeNetworkConfig(ConfigModel):
     """The VPC network: created (CIDRs below) or existing (give `network` and `subnetwork`)."""
 
-    node_cidr: Cidr = Field(ipaddress.IPv4Network("10.0.0.0/20"), description="Node subnet.")
-    pod_cidr: Cidr = Field(
+    node_cidr: CidrNetwork = Field(
+        ipaddress.IPv4Network("10.0.0.0/20"), description="Node subnet."
+    )
+    pod_cidr: CidrNetwork = Field(
         ipaddress.IPv4Network("10.16.0.0/14"), description="Secondary range for pods."
     )
-    service_cidr: Cidr = Field(
+    service_cidr: CidrNetwork = Field(
         ipaddress.IPv4Network("10.20.0.0/20"), description="Secondary range for Services."
     )
     network: str | None = Field(None, description="Existing VPC network self-link or name.")
@@ -324,26 +278,29 @@ class GkeNetworkConfig(ConfigModel):
 
 
 class GkeConfig(ConfigModel):
-    project: str = Field(description="Google Cloud project id.")
-    region: str = Field(description="Region of the regional cluster, e.g. `europe-west1`.")
+    """A regional GKE Standard cluster: its project, region and zones, network and who may
+    use its IP endpoints."""
+
+    project: GcpProjectId = Field(description="Google Cloud project id.")
+    region: GcpRegion = Field(description="Region of the regional cluster, e.g. `europe-west1`.")
     zones: list[str] = Field(description="Zones for nodes (at least two).")
     network: GkeNetworkConfig = Field(GkeNetworkConfig(), description="Network settings.")
-    authorized_networks: list[Cidr] = Field(
+    authorized_networks: list[EndpointCidrNetwork] = Field(
         [],
         description="CIDRs allowed to use the IP-based endpoint. Empty: IP endpoints are off "
         "and the DNS-based endpoint (IAM-gated) is the only way in.",
     )
-    release_channel: Literal["RAPID", "REGULAR", "STABLE"] = Field(
+    release_channel: GkeReleaseChannel = Field(
         "REGULAR",
         description="GKE release channel; GKE upgrades the control plane and nodes within it "
         "(`kubernetesVersion` is the minimum).",
     )
-    database_disk_type: Literal["pd-balanced", "pd-ssd"] = Field(
+    database_disk_type: DatabaseDiskType = Field(
         "pd-balanced",
         description="Persistent Disk type of the database StorageClass (`database-retain`).",
     )
-    secrets_key_rotation_days: int = Field(
-        90, ge=1, le=36500, description="Rotation period of the KMS key that encrypts Secrets."
+    secrets_key_rotation_days: KeyRotationDays = Field(
+        90, description="Rotation period of the KMS key that encrypts Secrets."
     )
     enable_services: bool = Field(
         True,
@@ -351,34 +308,22 @@ class GkeConfig(ConfigModel):
         "iam, secretmanager, dns, storage) in the project; they stay enabled on destroy.",
     )
 
-    @field_validator("project")
-    @classmethod
-    def _project(cls, value: str) -> str:
-        if not re.match(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$", value):
-            raise ValueError(
-                f"'{value}' is not a Google Cloud project id; use the 6-30 character id "
-                "(lowercase letters, digits, hyphens), not the project name or number"
-            )
-        return value
-
-    @field_validator("region")
-    @classmethod
-    def _region(cls, value: str) -> str:
-        return _check_region(
-            value, _GCP_REGION_RE, "a Google Cloud region; use a region such as 'europe-west1'"
-        )
-
     @field_validator("zones")
     @classmethod
     def _zones(cls, value: list[str], info) -> list[str]:
-        return _check_zones(info.data.get("region"), value, "-", "bcd")
+        _zones_of("gcp", info.data.get("region"), value)
+        return value
 
 
 class ClusterConfig(ConfigModel):
+    """The Kubernetes cluster: its kind, name and version, and the section of its kind."""
+
     kind: Literal["existing", "eks", "gke"] = Field(
         description="Where the platform runs: `existing` (a kubeconfig), `eks` or `gke`."
     )
-    name: Name | None = Field(None, description="Cluster name. Default: `platform-<stack>`.")
+    name: KubernetesName | None = Field(
+        None, description="Cluster name. Default: `platform-<stack>`."
+    )
     kubernetes_version: KubernetesVersion = Field(
         versions.KUBERNETES_DEFAULT,
         description=f"Kubernetes minor version ({versions.KUBERNETES_MIN}-"
@@ -411,66 +356,45 @@ class ClusterConfig(ConfigModel):
 
 
 class Taint(ConfigModel):
+    """A Kubernetes node taint."""
+
     key: str = Field(description="Taint key.")
     value: str = Field("", description="Taint value.")
-    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] = Field(
-        description="Taint effect."
-    )
-
-
-# The clouds append a unique suffix to a pool's name (so a replacement can be created before
-# the old pool is deleted); GKE allows a prefix of 31 characters.
-_POOL_NAME_MAX = 30
+    effect: TaintEffect = Field(description="Taint effect.")
 
 
 class NodePoolConfig(ConfigModel):
-    name: Name = Field(
-        description=f"Pool name, unique in the stack, at most {_POOL_NAME_MAX} characters."
+    """A node pool: an EKS managed node group per zone, or a GKE node pool. Sizes are totals
+    across the cluster's zones."""
+
+    name: NodePoolName = Field(
+        description=f"Pool name, unique in the stack, at most {POOL_NAME_MAX} characters."
     )
     instance_types: list[str] = Field(
         min_length=1,
         description="Instance (EKS) or machine (GKE, exactly one) types, e.g. `m7i.large`. On "
         "EKS all of one architecture and accelerator (NVIDIA, Neuron or none).",
     )
-    ami_type: (
-        Literal[
-            "AL2023_x86_64_STANDARD",
-            "AL2023_ARM_64_STANDARD",
-            "AL2023_x86_64_NVIDIA",
-            "AL2023_ARM_64_NVIDIA",
-            "AL2023_x86_64_NEURON",
-        ]
-        | None
-    ) = Field(
+    ami_type: aws_instances.AmiType | None = Field(
         None,
         description="EKS node image. Default: from the instance types (NVIDIA GPU types get "
         "the NVIDIA image, Inferentia and Trainium the Neuron image, Graviton the arm64 one).",
     )
     capacity: Literal["on-demand", "spot"] = Field("on-demand", description="Capacity type.")
-    min_size: int = Field(
-        1, ge=0, description="Minimum node count, across all zones. 0 lets a pool scale to zero."
+    min_size: NodeCount = Field(
+        1, description="Minimum node count, across all zones. 0 lets a pool scale to zero."
     )
-    max_size: int = Field(
-        3, ge=1, description="Maximum node count, across all zones (on EKS at least one per zone)."
+    max_size: MaxNodes = Field(
+        3, description="Maximum node count, across all zones (on EKS at least one per zone)."
     )
     desired_size: int | None = Field(
         None,
         description="Node count at creation; afterwards the autoscaler owns it. Default: "
         "`minSize`.",
     )
-    disk_size_gb: int = Field(50, ge=20, description="Root volume size in GiB.")
+    disk_size_gb: DiskSizeGb = Field(50, description="Root volume size in GiB.")
     labels: dict[str, str] = Field({}, description="Kubernetes node labels.")
     taints: list[Taint] = Field([], description="Kubernetes node taints.")
-
-    @field_validator("name")
-    @classmethod
-    def _short_name(cls, value: str) -> str:
-        if len(value) > _POOL_NAME_MAX:
-            raise ValueError(
-                f"'{value}' is longer than {_POOL_NAME_MAX} characters; the cloud appends a "
-                "unique suffix to pool names, so shorten it"
-            )
-        return value
 
     @model_validator(mode="after")
     def _bounds(self) -> NodePoolConfig:
@@ -547,16 +471,9 @@ def _eks_problems(cfg: StackConfig) -> list[tuple[str, str]]:
     if cfg.cluster.kind != "eks" or eks is None:
         return []
     found: list[tuple[str, str]] = []
-    version = cfg.cluster.kubernetes_version
-    if version not in versions.EKS_ADDONS_BY_MINOR:
-        pinned = ", ".join(sorted(versions.EKS_ADDONS_BY_MINOR))
-        found.append(
-            (
-                "cluster.kubernetesVersion",
-                f"EKS add-on versions are pinned for Kubernetes {pinned}, not {version}; "
-                "pick one of those",
-            )
-        )
+    version_problem = eks_addons.version_problem(cfg.cluster.kubernetes_version)
+    if version_problem is not None:
+        found.append(("cluster.kubernetesVersion", version_problem))
     if not eks.admin_principals:
         found.append(
             (
@@ -607,14 +524,9 @@ def _eks_pool_problems(cfg: StackConfig, eks: EksConfig) -> list[tuple[str, str]
         problem = aws_instances.image_problem(pool.instance_types, pool.ami_type)
         if problem is not None:
             found.append((f"nodePools[{i}].instanceTypes", problem))
-        if pool.max_size < zones:
-            found.append(
-                (
-                    f"nodePools[{i}].maxSize",
-                    f"EKS runs a node group per zone for each pool, and each needs room for a "
-                    f"node; raise maxSize to at least {zones} (the number of zones)",
-                )
-            )
+        size_problem = eks_node_groups.zones_size_problem(pool.max_size, zones)
+        if size_problem is not None:
+            found.append((f"nodePools[{i}].maxSize", size_problem))
     if cfg.node_pools and not any(p.initial_size for p in cfg.node_pools):
         found.append(
             (
@@ -692,14 +604,9 @@ def _gke_problems(cfg: StackConfig) -> list[tuple[str, str]]:
     if cfg.cluster.kind != "gke" or gke is None:
         return []
     found: list[tuple[str, str]] = []
-    if cfg.cluster.name is not None and len(cfg.cluster.name) > _GKE_MAX_NAME:
-        found.append(
-            (
-                "cluster.name",
-                f"GKE cluster names have at most {_GKE_MAX_NAME} characters; "
-                f"'{cfg.cluster.name}' has {len(cfg.cluster.name)}, shorten it",
-            )
-        )
+    name_problem = cluster_name_problem(cfg.cluster.name) if cfg.cluster.name else None
+    if name_problem is not None:
+        found.append(("cluster.name", name_problem))
     for i, pool in enumerate(cfg.node_pools):
         if len(pool.instance_types) > 1:
             found.append(
@@ -748,13 +655,11 @@ def _network_problems(cfg: StackConfig) -> list[tuple[str, str]]:
     cluster = cfg.cluster
     found: list[tuple[str, str]] = []
     ranges: dict[str, ipaddress.IPv4Network] = {}
-    endpoint_cidrs: dict[str, list[ipaddress.IPv4Network]] = {}
     if cluster.eks is not None:
         net = cluster.eks.network
         if not net.vpc_id:
             ranges["cluster.eks.network.vpcCidr"] = net.vpc_cidr
         ranges["cluster.eks.network.serviceCidr"] = net.service_cidr
-        endpoint_cidrs["cluster.eks.publicAccessCidrs"] = cluster.eks.public_access_cidrs
         if cfg.tier is Tier.prod and cluster.eks.public_access_cidrs:
             found.append(
                 (
@@ -779,17 +684,6 @@ def _network_problems(cfg: StackConfig) -> list[tuple[str, str]]:
             ranges["cluster.gke.network.nodeCidr"] = net.node_cidr
             ranges["cluster.gke.network.podCidr"] = net.pod_cidr
             ranges["cluster.gke.network.serviceCidr"] = net.service_cidr
-        endpoint_cidrs["cluster.gke.authorizedNetworks"] = cluster.gke.authorized_networks
-    for path, cidrs in endpoint_cidrs.items():
-        found.extend(
-            (
-                f"{path}[{i}]",
-                f"{cidr} opens the API endpoint to the whole internet; list only the "
-                "networks that need it, or leave the list empty",
-            )
-            for i, cidr in enumerate(cidrs)
-            if cidr.prefixlen == 0
-        )
     found.extend(
         (b, f"{ranges[b]} overlaps {a} ({ranges[a]}); pick ranges that do not overlap")
         for a, b in combinations(ranges, 2)

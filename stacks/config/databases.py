@@ -2,106 +2,39 @@
 
 from __future__ import annotations
 
-import re
-from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING
 
-from pydantic import BeforeValidator, Field, WithJsonSchema, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from kube_platform.components import versions
-from kube_platform.components.data.schedule import longest_gap_seconds
+from kube_platform.components.data.postgres import AntiAffinity
+from kube_platform.components.validation import (
+    BackupPath,
+    BackupSchedule,
+    ConnectionLimit,
+    CpuAmount,
+    EndpointUrl,
+    KubernetesName,
+    MemorySize,
+    PgIdentifier,
+    PostgresMajor,
+    Replicas,
+    Retention,
+    S3BucketName,
+    StorageSize,
+    Timestamp,
+)
+from kube_platform.components.validation.postgres import BACKUP_PATH_RE
 from kube_platform.stacks.config.base import ConfigModel, Tier
-from kube_platform.stacks.types import Name, SecretValue, matching
+from kube_platform.stacks.types import SecretValue
 
 if TYPE_CHECKING:
     from kube_platform.stacks.config.stack import StackConfig
 
-_PG_IDENTIFIER_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
-_STORAGE_SIZE_RE = re.compile(r"^[1-9][0-9]*(Mi|Gi|Ti)$")
-_MEMORY_RE = re.compile(r"^[1-9][0-9]*(Mi|Gi)$")
-_CPU_RE = re.compile(r"^([1-9][0-9]*m|[0-9]+(\.[0-9]+)?)$")
-_RETENTION_RE = re.compile(r"^[1-9][0-9]*[dwm]$")
-_CRON_DESCRIPTORS = {
-    "@yearly",
-    "@annually",
-    "@monthly",
-    "@weekly",
-    "@daily",
-    "@midnight",
-    "@hourly",
-}
-_S3_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
-_BACKUP_PATH_RE = re.compile(r"^(s3|gs)://(?P<bucket>[a-z0-9][a-z0-9._-]{1,221}[a-z0-9])(/\S*)?$")
 # What each cluster kind's ObjectStore can read: a cloud bucket, or the S3 endpoint.
 _OBJECT_STORES = {"eks": "S3", "gke": "Cloud Storage", "existing": "an S3-compatible endpoint"}
 # Roles CloudNativePG itself manages; declaring them would fight the operator.
 _RESERVED_ROLES = {"postgres", "streaming_replica"}
-
-
-def _cpu(value: Any) -> str:
-    text = str(value)
-    if not _CPU_RE.match(text) or text in {"0", "0.0"}:
-        raise ValueError(
-            f"{value!r} is not a CPU amount; write cores ('2', '0.5') or millicores ('500m')"
-        )
-    return text
-
-
-def _backup_schedule(value: Any) -> str:
-    text = str(value).strip()
-    if text in _CRON_DESCRIPTORS or text.startswith("@every "):
-        return text
-    fields = text.split()
-    if len(fields) != 6:
-        raise ValueError(
-            f"'{text}' has {len(fields)} fields; a backup schedule has six, seconds first "
-            "(second minute hour day-of-month month day-of-week), such as '0 0 2 * * *'"
-        )
-    try:
-        longest_gap_seconds(text)
-    except ValueError as exc:
-        raise ValueError(
-            f"'{text}' is not a schedule the platform can read ({exc}); use numbers, names, "
-            "'*', ranges, lists and steps, such as '0 0 2 * * *' or '0 30 */6 * * *'"
-        ) from None
-    return text
-
-
-def _timestamp(value: Any) -> str:
-    text = value.isoformat() if isinstance(value, datetime) else str(value)
-    try:
-        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        parsed = None
-    if parsed is None or parsed.tzinfo is None or "T" not in text.upper():
-        raise ValueError(
-            f"'{text}' is not an RFC 3339 timestamp; write date, time and offset in quotes, "
-            "such as '2026-09-30T14:05:00Z'"
-        )
-    return text
-
-
-PgIdentifier = matching(
-    _PG_IDENTIFIER_RE,
-    "is not a Postgres name the platform accepts; use at most 63 lowercase letters, digits "
-    "and underscores, starting with a letter",
-)
-StorageSize = matching(
-    _STORAGE_SIZE_RE,
-    "is not a storage size; write a Kubernetes quantity in Mi, Gi or Ti, such as '20Gi'",
-)
-MemorySize = matching(
-    _MEMORY_RE, "is not a memory size; write a Kubernetes quantity in Mi or Gi, such as '2Gi'"
-)
-CpuAmount = Annotated[str, BeforeValidator(_cpu), WithJsonSchema({"type": "string"})]
-BackupSchedule = Annotated[
-    str, BeforeValidator(_backup_schedule), WithJsonSchema({"type": "string"})
-]
-Retention = matching(
-    _RETENTION_RE,
-    "is not a retention period; write a number and d, w or m (days, weeks, months), such as '30d'",
-)
-Timestamp = Annotated[str, BeforeValidator(_timestamp), WithJsonSchema({"type": "string"})]
 
 
 class PostgresStorageConfig(ConfigModel):
@@ -127,7 +60,7 @@ class PostgresRoleConfig(ConfigModel):
     name: PgIdentifier = Field(description="Role name.")
     login: bool = Field(True, description="Whether the role can log in.")
     createdb: bool = Field(False, description="Whether the role can create databases.")
-    connection_limit: int = Field(-1, ge=-1, description="Connection limit; -1 is unlimited.")
+    connection_limit: ConnectionLimit = Field(-1, description="Connection limit; -1 is unlimited.")
     in_roles: list[PgIdentifier] = Field([], description="Roles this role is a member of.")
 
 
@@ -145,8 +78,10 @@ class S3EndpointConfig(ConfigModel):
     """An S3-compatible object store (MinIO, Ceph, a cloud bucket with keys), for backups from
     an existing cluster, which has no cloud workload identity."""
 
-    url: str = Field(description="Endpoint URL, e.g. `https://minio.example.com:9000`.")
-    bucket: str = Field(description="Bucket name; backups go under `<stack>/<cluster>/` in it.")
+    url: EndpointUrl = Field(description="Endpoint URL, e.g. `https://minio.example.com:9000`.")
+    bucket: S3BucketName = Field(
+        description="Bucket name; backups go under `<stack>/<cluster>/` in it."
+    )
     # Optional in the type only so the secret marker survives validation; both are required.
     access_key_id: SecretValue | None = Field(None, description="Access key id (secret).")
     secret_access_key: SecretValue | None = Field(None, description="Secret access key (secret).")
@@ -160,24 +95,6 @@ class S3EndpointConfig(ConfigModel):
             )
         return self
 
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        if not re.match(r"^https?://[^\s/]+(/\S*)?$", value):
-            raise ValueError(
-                f"'{value}' is not an endpoint URL; write e.g. 'https://s3.example.com'"
-            )
-        return value
-
-    @field_validator("bucket")
-    @classmethod
-    def _bucket(cls, value: str) -> str:
-        if not _S3_BUCKET_RE.match(value):
-            raise ValueError(
-                f"'{value}' is not a bucket name; use 3-63 lowercase letters, digits, dots and "
-                "hyphens"
-            )
-        return value
 
 
 class PostgresBackupConfig(ConfigModel):
@@ -203,10 +120,10 @@ class PostgresRestoreConfig(ConfigModel):
     """Create this cluster from another cluster's backups, optionally up to a point in time.
     Read only when the cluster is first created."""
 
-    source: Name | None = Field(
+    source: KubernetesName | None = Field(
         None, description="Name of the cluster whose backups to restore (its server name)."
     )
-    backup_path: str | None = Field(
+    backup_path: BackupPath | None = Field(
         None,
         description="Where the source's backups are (`s3://bucket/<stack>/<cluster>` or "
         "`gs://...`). Default: the backup path of cluster `source` in this stack.",
@@ -217,18 +134,9 @@ class PostgresRestoreConfig(ConfigModel):
         "the end of the archive.",
     )
 
-    @field_validator("backup_path")
-    @classmethod
-    def _backup_path(cls, value: str | None) -> str | None:
-        if value is not None and not _BACKUP_PATH_RE.match(value):
-            raise ValueError(
-                f"'{value}' is not a backup path; write s3://<bucket>/<path> or gs://<bucket>/<path>"
-            )
-        return value
-
     @property
     def backup_bucket(self) -> str | None:
-        match = _BACKUP_PATH_RE.match(self.backup_path or "")
+        match = BACKUP_PATH_RE.match(self.backup_path or "")
         return match["bucket"] if match else None
 
 
@@ -236,22 +144,23 @@ class DatabaseConfig(ConfigModel):
     """One Postgres cluster (CloudNativePG). The application connects with the Secret
     `<name>-app` in the cluster's namespace (keys `uri`, `host`, `username`, `password`, ...)."""
 
-    name: Name = Field(
+    name: KubernetesName = Field(
         description="Postgres cluster name, unique in the stack. Never change it: it names "
         "every resource of the cluster."
     )
-    namespace: Name | None = Field(None, description="Namespace of the cluster. Default: `name`.")
+    namespace: KubernetesName | None = Field(
+        None, description="Namespace of the cluster. Default: `name`."
+    )
     create_namespace: bool = Field(
         True, description="Create the namespace; set false when it already exists."
     )
-    postgres_version: int = Field(
+    postgres_version: PostgresMajor = Field(
         versions.POSTGRES_DEFAULT_MAJOR,
         description="Postgres major version: "
         f"{', '.join(str(v) for v in versions.POSTGRES_IMAGES)} (image pinned per major).",
     )
-    instances: int | None = Field(
+    instances: Replicas | None = Field(
         None,
-        ge=1,
         description="Instances (one primary, the rest replicas). Default: the tier's "
         "(dev 1, staging 2, prod 3).",
     )
@@ -260,7 +169,7 @@ class DatabaseConfig(ConfigModel):
         description="Accept fewer than three instances in prod (a zone outage can then stop "
         "the database).",
     )
-    anti_affinity: Literal["required", "preferred"] | None = Field(
+    anti_affinity: AntiAffinity | None = Field(
         None,
         description="Spread instances across zones strictly (`required`) or best effort. "
         "Default: required in prod, preferred elsewhere.",
@@ -284,21 +193,6 @@ class DatabaseConfig(ConfigModel):
         description="A PodMonitor for the cluster's instances (metrics and backup status) "
         "and the Postgres alerts. Default: on whenever `observability` is enabled.",
     )
-
-    @field_validator("postgres_version", mode="before")
-    @classmethod
-    def _major(cls, value: Any) -> int:
-        supported = ", ".join(str(v) for v in versions.POSTGRES_IMAGES)
-        try:
-            major = int(str(value))
-        except ValueError:
-            major = None
-        if major not in versions.POSTGRES_IMAGES:
-            raise ValueError(
-                f"Postgres {value} is not supported; use one of {supported} (the majors with "
-                "a pinned image)"
-            )
-        return major
 
     @property
     def namespace_or_default(self) -> str:

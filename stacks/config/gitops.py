@@ -10,24 +10,23 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
+from kube_platform.components.validation import (
+    AgeRecipient,
+    DomainName,
+    Duration,
+    RepositoryPath,
+    ref_problem,
+)
 from kube_platform.stacks.config.base import ConfigModel, camel_to_snake
-from kube_platform.stacks.types import DomainName, SecretValue
+from kube_platform.stacks.types import SecretValue
 
 if TYPE_CHECKING:
     from kube_platform.stacks.config.stack import StackConfig
 
 Engine = Literal["flux", "argocd"]
-# Flux's duration format (GitRepository and FluxInstance `interval`).
-_DURATION_RE = re.compile(r"^([0-9]+(\.[0-9]+)?(ms|s|m|h))+$")
-# git check-ref-format, simplified: no spaces, control or special characters, no `..`.
-_GIT_REF_RE = re.compile(r"^(?!-)(?!.*\.\.)(?!.*//)(?!.*@\{)[^\s~^:?*\[\\]+(?<![./])(?<!\.lock)$")
-_COMMIT_RE = re.compile(r"^([0-9a-f]{40}|[0-9a-f]{64})$")
-_DIGEST_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
-_AGE_RECIPIENT_RE = re.compile(r"^age1[02-9ac-hj-np-z]{58}$")
 _KNOWN_HOSTS_LINE_RE = re.compile(r"^\S+ (ssh-|ecdsa-|sk-)\S+ [A-Za-z0-9+/=]+( .*)?$")
 _ECR_HOST_RE = re.compile(r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$")
 _GAR_HOST_RE = re.compile(r"^[a-z0-9-]+-docker\.pkg\.dev$")
-_PATH_RE = re.compile(r"^(\./)?[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*/?$")
 
 CHAT_NOTIFIERS = ("slack", "discord", "msteams", "googlechat")
 COMMIT_STATUS_NOTIFIERS = ("github", "gitlab")
@@ -66,23 +65,11 @@ class GitOpsRefConfig(ConfigModel):
                 f"a ref is one of branch, tag, semver, commit or digest; got {' and '.join(given)}"
                 "; keep one"
             )
-        for kind in ("branch", "tag"):
+        for kind in ("branch", "tag", "commit", "digest"):
             value = getattr(self, kind)
-            if value is not None and not _GIT_REF_RE.match(value):
-                raise ValueError(
-                    f"{kind} {value!r} is not a valid Git ref name; use letters, digits and "
-                    "`/._-`, e.g. 'main' or 'v1.4.0'"
-                )
-        if self.commit is not None and not _COMMIT_RE.match(self.commit):
-            raise ValueError(
-                f"commit {self.commit!r} is not a full commit SHA; give all 40 (SHA-1) or 64 "
-                "(SHA-256) lowercase hex characters"
-            )
-        if self.digest is not None and not _DIGEST_RE.match(self.digest):
-            raise ValueError(
-                f"digest {self.digest!r} is not an OCI digest; write it as 'sha256:' followed "
-                "by 64 lowercase hex characters"
-            )
+            problem = ref_problem(kind, value) if value is not None else None
+            if problem is not None:
+                raise ValueError(problem)
         return self
 
     @property
@@ -160,10 +147,10 @@ class GitOpsRepositoryConfig(ConfigModel):
         GitOpsRefConfig(),
         description="What to check out. Default: branch `main` (Git), tag `latest` (OCI).",
     )
-    path: str | None = Field(
+    path: RepositoryPath | None = Field(
         None, description="Directory of this stack's entry point. Default: `clusters/<stack>`."
     )
-    interval: str = Field("1m", description="How often the engine fetches the repository.")
+    interval: Duration = Field("1m", description="How often the engine fetches the repository.")
     credentials: GitOpsCredentialsConfig | None = Field(
         None,
         description="Credentials for a private repository. None for a public one, and for an "
@@ -201,25 +188,6 @@ class GitOpsRepositoryConfig(ConfigModel):
             )
         return value
 
-    @field_validator("path")
-    @classmethod
-    def _path(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        if not _PATH_RE.match(value) or ".." in value.split("/"):
-            raise ValueError(
-                f"'{value}' is not a relative path inside the repository; write it like "
-                "'clusters/prod'"
-            )
-        return value.removeprefix("./").rstrip("/")
-
-    @field_validator("interval")
-    @classmethod
-    def _interval(cls, value: str) -> str:
-        if not _DURATION_RE.match(value):
-            raise ValueError(f"'{value}' is not a duration; write it like '1m', '30s' or '1h'")
-        return value
-
     @property
     def scheme(self) -> str:
         return urlsplit(self.url).scheme
@@ -244,21 +212,11 @@ class GitOpsSopsConfig(ConfigModel):
         description="Existing clusters: the age identity (`AGE-SECRET-KEY-1...`) that decrypts "
         "(secret); it becomes the `sops-age` Secret in `flux-system`.",
     )
-    age_recipient: str | None = Field(
+    age_recipient: AgeRecipient | None = Field(
         None,
         description="Existing clusters: the age recipient (`age1...`) of `ageKey`, for the "
         "`sopsConfig` output (`age-keygen -y key.txt` prints it).",
     )
-
-    @field_validator("age_recipient")
-    @classmethod
-    def _recipient(cls, value: str | None) -> str | None:
-        if value is not None and not _AGE_RECIPIENT_RE.match(value):
-            raise ValueError(
-                f"'{value}' is not an age recipient; it starts with 'age1' followed by 58 "
-                "characters (`age-keygen -y key.txt` prints it)"
-            )
-        return value
 
 
 class GitOpsNotificationsConfig(ConfigModel):

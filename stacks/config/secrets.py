@@ -5,18 +5,25 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
+from kube_platform.components.security.sops import encrypter_problem
+from kube_platform.components.validation import (
+    AwsRegion,
+    Duration,
+    GcpProjectId,
+    IamPrincipalArn,
+    KubernetesName,
+    RegularExpression,
+)
 from kube_platform.stacks.config.base import ConfigModel, camel_to_snake
-from kube_platform.stacks.types import Name, SecretValue
+from kube_platform.stacks.types import SecretValue
 
 if TYPE_CHECKING:
     from kube_platform.stacks.config.stack import StackConfig
 
 _AWS_SECRET_NAME_RE = re.compile(r"^[A-Za-z0-9/_+=.@-]+$")
 _GCP_SECRET_NAME_RE = re.compile(r"^[A-Za-z0-9_-]+$")
-_AWS_PRINCIPAL_RE = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/\S+$")
-_GCP_MEMBER_RE = re.compile(r"^(user|group|serviceAccount|domain):\S+$|^principal(Set)?://\S+$")
 # Namespaces every Kubernetes cluster has.
 _BUILT_IN_NAMESPACES = {"default", "kube-system", "kube-public", "kube-node-lease"}
 
@@ -28,8 +35,8 @@ class CloudStoreConfig(ConfigModel):
     provider: Literal["aws", "gcp"] = Field(
         description="`aws` (Secrets Manager) or `gcp` (Secret Manager)."
     )
-    region: str | None = Field(None, description="AWS region of the secrets (aws only).")
-    project: str | None = Field(None, description="Google Cloud project id (gcp only).")
+    region: AwsRegion | None = Field(None, description="AWS region of the secrets (aws only).")
+    project: GcpProjectId | None = Field(None, description="Google Cloud project id (gcp only).")
     access_key_id: SecretValue | None = Field(
         None, description="AWS access key id of an IAM user scoped to the prefix (secret; aws)."
     )
@@ -70,10 +77,10 @@ class SopsConfig(ConfigModel):
     enabled: bool | None = Field(
         None, description="Create the SOPS key. Default: on for EKS and GKE, off on existing."
     )
-    decrypt_namespace: Name = Field(
+    decrypt_namespace: KubernetesName = Field(
         "flux-system", description="Namespace of the service account that decrypts manifests."
     )
-    decrypt_service_account: Name = Field(
+    decrypt_service_account: KubernetesName = Field(
         "kustomize-controller",
         description="Service account that applies (and decrypts) manifests; the only "
         "identity allowed to decrypt.",
@@ -83,44 +90,39 @@ class SopsConfig(ConfigModel):
         description="Who may encrypt: IAM role/user ARNs (EKS) or IAM members such as "
         "`group:platform@example.com` (GKE). Default: nobody.",
     )
-    administrators: list[str] | None = Field(
+    administrators: list[IamPrincipalArn] | None = Field(
         None,
         description="EKS only: IAM role/user ARNs of the key's account that manage the key "
         "(policy, rotation, deletion) but can never decrypt; include the role that runs "
         "`pulumi up`. Default: `cluster.eks.adminPrincipals`, or the deploying identity "
         "when that is empty.",
     )
-    path_regex: str = Field(
+    path_regex: RegularExpression = Field(
         r"\.sops\.ya?ml$", description="Files the `.sops.yaml` creation rule applies to."
     )
-
-    @field_validator("path_regex")
-    @classmethod
-    def _regex(cls, value: str) -> str:
-        try:
-            re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"'{value}' is not a valid regular expression ({exc})") from None
-        return value
 
 
 class ReplicatedSecretConfig(ConfigModel):
     """One cloud secret copied into several namespaces (registry credentials, shared
     connection strings) by an External Secrets `ClusterExternalSecret`."""
 
-    name: Name = Field(description="Name of the Kubernetes Secret in every target namespace.")
+    name: KubernetesName = Field(
+        description="Name of the Kubernetes Secret in every target namespace."
+    )
     key: str = Field(
         description="Cloud secret to copy, relative to `secrets.prefix`; a JSON object whose "
         "keys become the Secret's keys."
     )
-    namespaces: list[Name] = Field([], description="Target namespaces by name.")
+    namespaces: list[KubernetesName] = Field([], description="Target namespaces by name.")
     namespace_labels: dict[str, str] = Field(
         {}, description="Target every namespace carrying all of these labels."
     )
     type: str | None = Field(
         None, description="Secret type, e.g. `kubernetes.io/dockerconfigjson`. Default: Opaque."
     )
-    refresh_interval: str = Field("1h", description="How often the copies are refreshed.")
+    refresh_interval: Duration = Field(
+        "1h", description="How often the copies are refreshed, e.g. `1h` or `15m`."
+    )
 
     @model_validator(mode="after")
     def _has_targets(self) -> ReplicatedSecretConfig:
@@ -141,7 +143,7 @@ class SecretsConfig(ConfigModel):
         "including its separator; the cluster may read only secrets under it. Default: "
         "`platform/<stack>/` (AWS), `platform_<stack>_` (GCP).",
     )
-    store_namespaces: list[Name] | None = Field(
+    store_namespaces: list[KubernetesName] | None = Field(
         None,
         description="Namespaces allowed to use the cloud ClusterSecretStore. Default: the "
         "application namespaces (`access.namespaces`). Replication targets and the "
@@ -221,18 +223,11 @@ def problems(cfg: StackConfig) -> list[tuple[str, str]]:
             )
         )
     if cfg.sops_enabled():
-        member_re, example = (
-            (_AWS_PRINCIPAL_RE, "'arn:aws:iam::<account>:role/<name>'")
-            if kind == "eks"
-            else (_GCP_MEMBER_RE, "'group:platform@example.com'")
-        )
+        cloud = "aws" if kind == "eks" else "gcp"
         found.extend(
-            (
-                f"secrets.sops.encrypters[{i}]",
-                f"'{who}' is not a {kind} principal; use e.g. {example}",
-            )
+            (f"secrets.sops.encrypters[{i}]", problem)
             for i, who in enumerate(sops.encrypters)
-            if not member_re.match(who)
+            if (problem := encrypter_problem(cloud, who)) is not None
         )
         found.extend(_administrator_problems(sops, kind))
     return found
@@ -258,15 +253,7 @@ def _administrator_problems(sops: SopsConfig, kind: str) -> list[tuple[str, str]
                 "to use the default",
             )
         ]
-    return [
-        (
-            f"secrets.sops.administrators[{i}]",
-            f"'{who}' is not an IAM role or user ARN; use e.g. "
-            "'arn:aws:iam::<account>:role/<name>'",
-        )
-        for i, who in enumerate(sops.administrators)
-        if not _AWS_PRINCIPAL_RE.match(who)
-    ]
+    return []
 
 
 def _undeclared_targets(cfg: StackConfig) -> list[tuple[str, str]]:

@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
 from kube_platform.components import versions
+from kube_platform.components.traffic.certificates import Issuer
+from kube_platform.components.traffic.dns import DnsPolicy
+from kube_platform.components.traffic.ingress import ha_replicas_problem
+from kube_platform.components.validation import (
+    AwsRegion,
+    DomainName,
+    Email,
+    GcpProjectId,
+    KubernetesName,
+    Replicas,
+    Route53ZoneId,
+)
 from kube_platform.stacks.config.base import ConfigModel, Tier, camel_to_snake
-from kube_platform.stacks.types import DomainName, Email, Name, SecretValue
+from kube_platform.stacks.types import SecretValue
 
 if TYPE_CHECKING:
     from kube_platform.stacks.config.stack import StackConfig
-
-Issuer = Literal["private-ca", "letsencrypt-staging", "letsencrypt"]
 
 TIER_ISSUERS: dict[Tier, Issuer] = {
     Tier.dev: "private-ca",
@@ -39,8 +48,8 @@ class IngressConfig(ConfigModel):
     internal: bool = Field(
         False, description="Use an internal (private) load balancer instead of a public one."
     )
-    replicas: int | None = Field(
-        None, ge=1, description="Ingress controller replicas. Default: 2 with HA, else 1."
+    replicas: Replicas | None = Field(
+        None, description="Ingress controller replicas. Default: 2 with HA, else 1."
     )
 
 
@@ -73,8 +82,10 @@ class Route53Config(ConfigModel):
     """A Route53 hosted zone. EKS clusters reach it through Pod Identity; an existing cluster
     needs an access key."""
 
-    hosted_zone_id: str = Field(description="Hosted zone id, e.g. `Z0123456789ABCDEFGHIJ`.")
-    region: str = Field(
+    hosted_zone_id: Route53ZoneId = Field(
+        description="Hosted zone id, e.g. `Z0123456789ABCDEFGHIJ`."
+    )
+    region: AwsRegion = Field(
         "us-east-1",
         description="AWS region for Route53 API calls from an existing cluster. EKS uses the "
         "cluster's region.",
@@ -85,17 +96,6 @@ class Route53Config(ConfigModel):
     secret_access_key: SecretValue | None = Field(
         None, description="IAM secret access key (secret); existing clusters only."
     )
-
-    @field_validator("hosted_zone_id")
-    @classmethod
-    def _zone_id(cls, value: str) -> str:
-        if not re.match(r"^Z[A-Z0-9]{1,32}$", value):
-            raise ValueError(
-                f"'{value}' is not a Route53 hosted zone id; use the id shown by "
-                "`aws route53 list-hosted-zones`, such as 'Z0123456789ABCDEFGHIJ' (without "
-                "the '/hostedzone/' prefix)"
-            )
-        return value
 
     @model_validator(mode="after")
     def _key_pair(self) -> Route53Config:
@@ -108,8 +108,10 @@ class CloudDnsConfig(ConfigModel):
     """A Cloud DNS managed zone. GKE clusters reach it through Workload Identity; an existing
     cluster needs a service account key."""
 
-    managed_zone: Name = Field(description="Managed zone name (not its DNS name), e.g. `apps`.")
-    project: str | None = Field(
+    managed_zone: KubernetesName = Field(
+        description="Managed zone name (not its DNS name), e.g. `apps`."
+    )
+    project: GcpProjectId | None = Field(
         None, description="Project of the zone. Default: the GKE cluster's project."
     )
     service_account_key: SecretValue | None = Field(
@@ -132,7 +134,7 @@ class DnsConfig(ConfigModel):
     external_dns: bool | None = Field(
         None, description="Run external-dns for the zone. Default: on when a zone is set."
     )
-    policy: Literal["sync", "upsert-only"] | None = Field(
+    policy: DnsPolicy | None = Field(
         None,
         description="external-dns policy. Default: `upsert-only` with HA (prod: never "
         "deletes records), `sync` otherwise.",
@@ -180,12 +182,13 @@ def _ingress_problems(cfg: StackConfig) -> list[tuple[str, str]]:
                 f'ships from {gke_floor} on; set cluster.kubernetesVersion to "{gke_floor}"',
             )
         )
-    if cfg.ha and cfg.ingress.replicas == 1:
+    replicas = cfg.ingress.replicas
+    problem = ha_replicas_problem(cfg.ha, replicas) if replicas is not None else None
+    if problem is not None:
         found.append(
             (
                 "ingress.replicas",
-                "high availability needs at least 2 ingress replicas; raise "
-                "ingress.replicas or remove it (the default with HA is 2)",
+                f"{problem}; raise ingress.replicas or remove it (the default with HA is 2)",
             )
         )
     return found

@@ -6,13 +6,18 @@ from typing import Any
 
 import pulumi
 
-from kube_platform.components.cluster import Cluster, ExistingCluster, ExistingClusterArgs
+from kube_platform.components.cluster import (
+    Cluster,
+    ExistingCluster,
+    ExistingClusterArgs,
+    Taint,
+)
 from kube_platform.components.cluster.eks import EksCluster, EksClusterArgs, EksNodeGroupArgs
 from kube_platform.components.cluster.eks_deploy_runner import EksDeployRunnerArgs
 from kube_platform.components.cluster.eks_deployer import ForeignDeployerError
 from kube_platform.components.cluster.gke import GkeCluster, GkeClusterArgs
 from kube_platform.components.cluster.gke_network import GkeNetworkArgs
-from kube_platform.components.cluster.gke_node_pools import GkeNodePoolArgs, GkeTaint
+from kube_platform.components.cluster.gke_node_pools import GkeNodePoolArgs
 from kube_platform.components.errors import ConfigurationError
 from kube_platform.stacks import footprint
 from kube_platform.stacks.config import NodePoolConfig, StackConfig, Tier
@@ -140,7 +145,7 @@ def _eks_node_group(pool: NodePoolConfig) -> EksNodeGroupArgs:
         initial_size=pool.initial_size,
         disk_size_gb=pool.disk_size_gb,
         labels=dict(pool.labels),
-        taints=tuple((t.key, t.value, t.effect) for t in pool.taints),
+        taints=_taints(pool),
     )
 
 
@@ -186,5 +191,9 @@ def _gke_node_pool(pool: NodePoolConfig) -> GkeNodePoolArgs:
         initial_size=pool.initial_size,
         disk_size_gb=pool.disk_size_gb,
         labels=dict(pool.labels),
-        taints=tuple(GkeTaint(key=t.key, value=t.value, effect=t.effect) for t in pool.taints),
+        taints=_taints(pool),
     )
+
+
+def _taints(pool: NodePoolConfig) -> tuple[Taint, ...]:
+    return tuple(Taint(key=t.key, value=t.value, effect=t.effect) for t in pool.taints)

@@ -1,0 +1,1 @@
+"""This project's own components, next to the ones kube-platform provides."""
