@@ -40,6 +40,13 @@ from kube_platform.components.traffic.gateway_api import (
     gateway_resource,
     route_namespace_labels,
 )
+from kube_platform.components.validation import (
+    Hostname,
+    PrometheusRetention,
+    PrometheusSize,
+    Replicas,
+    StorageSize,
+)
 
 RELEASE = versions.KUBE_PROMETHEUS_STACK.name
 GRAFANA_SERVICE = f"{RELEASE}-grafana"
@@ -65,14 +72,16 @@ WORKLOADS = tuple(DEFAULT_RESOURCES)
 class PrometheusArgs(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    replicas: int = Field(1, ge=1, description="Prometheus replicas (each scrapes everything).")
-    retention: str = Field("10d", description="How long samples are kept, e.g. `15d`.")
-    retention_size: str = Field(
+    replicas: Replicas = Field(1, description="Prometheus replicas (each scrapes everything).")
+    retention: PrometheusRetention = Field(
+        "10d", description="How long samples are kept, e.g. `15d`."
+    )
+    retention_size: PrometheusSize = Field(
         "8GB",
         description="Most disk the TSDB may use (Prometheus units: MB, GB); the oldest "
         "blocks go first. Keep it below the volume size.",
     )
-    storage_size: str | None = Field(
+    storage_size: StorageSize | None = Field(
         "10Gi", description="Persistent volume per replica; None: an emptyDir (lost on restart)."
     )
 
@@ -80,7 +89,7 @@ class PrometheusArgs(BaseModel):
 class GrafanaArgs(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
-    hostname: str | None = Field(
+    hostname: Hostname | None = Field(
         None, description="Served at https://<hostname> through `listener`; None: no route."
     )
     listener: GatewayRef | None = Field(

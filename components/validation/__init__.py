@@ -38,6 +38,8 @@ from kube_platform.components.validation.names import (
     KubernetesName,
     KubernetesVersion,
     MemorySize,
+    PrometheusRetention,
+    PrometheusSize,
     Replicas,
     StorageSize,
 )
@@ -88,6 +90,8 @@ __all__ = [
     "MemorySize",
     "PgIdentifier",
     "PostgresMajor",
+    "PrometheusRetention",
+    "PrometheusSize",
     "RefKind",
     "RegularExpression",
     "Replicas",

@@ -118,6 +118,16 @@ KubernetesVersion = checked(_kubernetes_version)
 """A Kubernetes minor version (`1.35`) inside the window the platform is tested against."""
 Duration = checked(_duration)
 """A Go duration such as `1m` or `1h30m`."""
+PrometheusRetention = matching(
+    re.compile(r"^[1-9][0-9]*(h|d|w|y)$"),
+    "is not a Prometheus retention; write a number and h, d, w or y, such as '15d'",
+)
+"""How long Prometheus keeps samples (`--storage.tsdb.retention.time`)."""
+PrometheusSize = matching(
+    re.compile(r"^[1-9][0-9]*(MB|GB|TB)$"),
+    "is not a Prometheus size; write a number and MB, GB or TB, such as '40GB'",
+)
+"""How much disk the TSDB may use (`--storage.tsdb.retention.size`, Prometheus units)."""
 StorageSize = matching(
     _STORAGE_SIZE_RE,
     "is not a storage size; write a Kubernetes quantity in Mi, Gi or Ti, such as '20Gi'",

@@ -2,29 +2,20 @@
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
+from kube_platform.components.validation import Hostname, PrometheusRetention, StorageSize
 from kube_platform.stacks.config.base import ConfigModel, Tier
-from kube_platform.stacks.types import SecretValue, matching
+from kube_platform.stacks.types import SecretValue
 
 if TYPE_CHECKING:
     from kube_platform.stacks.config.stack import StackConfig
 
-_RETENTION_RE = re.compile(r"^[1-9][0-9]*(h|d|w|y)$")
-_SIZE_RE = re.compile(r"^[1-9][0-9]*(Mi|Gi|Ti)$")
-_HOSTNAME_RE = re.compile(r"^(?=.{1,253}$)((?!-)[a-z0-9-]{1,63}(?<!-)\.)+[a-z]{2,63}$")
 MONITORING_NAMESPACE = "monitoring"
 
-PrometheusRetention = matching(
-    _RETENTION_RE,
-    "is not a Prometheus retention; write a number and h, d, w or y, such as '15d'",
-)
-VolumeSize = matching(
-    _SIZE_RE, "is not a volume size; write a Kubernetes quantity in Mi, Gi or Ti, such as '50Gi'"
-)
+VolumeSize = StorageSize
 
 
 class TierMonitoring(BaseModel):
@@ -64,24 +55,12 @@ class GrafanaConfig(ConfigModel):
     """Grafana, served through the platform Gateway over HTTPS."""
 
     enabled: bool = Field(True, description="Install Grafana.")
-    hostname: str | None = Field(
+    hostname: Hostname | None = Field(
         None,
         description="Hostname Grafana is served at (HTTPS only), inside `ingress.domain`. "
         "Default: `grafana.<ingress.domain>`; without a domain Grafana gets no route "
         "(reach it with `kubectl port-forward`).",
     )
-
-    @field_validator("hostname")
-    @classmethod
-    def _hostname(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        name = value.lower().rstrip(".")
-        if not _HOSTNAME_RE.match(name):
-            raise ValueError(
-                f"'{value}' is not a hostname; use a DNS name such as 'grafana.apps.example.com'"
-            )
-        return name
 
 
 class SlackConfig(ConfigModel):
