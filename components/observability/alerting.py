@@ -30,6 +30,8 @@ BLACKHOLE = "blackhole"
 
 
 class SlackReceiver(BaseModel):
+    """Slack: an incoming webhook (its URL in the receivers Secret) and the channel."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     channel: str | None = Field(

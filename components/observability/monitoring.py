@@ -70,6 +70,8 @@ WORKLOADS = tuple(DEFAULT_RESOURCES)
 
 
 class PrometheusArgs(BaseModel):
+    """How much Prometheus keeps, on what, and how many replicas scrape."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     replicas: Replicas = Field(1, description="Prometheus replicas (each scrapes everything).")
@@ -87,6 +89,8 @@ class PrometheusArgs(BaseModel):
 
 
 class GrafanaArgs(BaseModel):
+    """Where Grafana is served (its hostname and the Gateway listener for it) and its volume."""
+
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
     hostname: Hostname | None = Field(
@@ -110,6 +114,8 @@ class GrafanaArgs(BaseModel):
 
 
 class RemoteWriteArgs(BaseModel):
+    """Remote write of every sample to a managed Prometheus (AMP or GMP)."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     service: Literal["amp", "gmp"] = Field(
@@ -119,6 +125,9 @@ class RemoteWriteArgs(BaseModel):
 
 
 class MonitoringArgs(BaseModel):
+    """Arguments of `Monitoring`: namespaces, Prometheus, Alertmanager, Grafana, what the
+    alerts watch, receivers, remote write and the requests of every workload."""
+
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
     namespace: str = Field("monitoring", description="Namespace of the stack.")
@@ -175,7 +184,15 @@ class MonitoringArgs(BaseModel):
 
 
 class Monitoring(pulumi.ComponentResource):
-    """kube-prometheus-stack and everything the platform adds to it."""
+    """kube-prometheus-stack and everything the platform adds to it: Prometheus sized per
+    `args.prometheus`, Alertmanager with the platform's receivers and routes, Grafana behind
+    the platform Gateway, node-exporter alone in a privileged namespace, the platform's alert
+    rules, and remote write to a managed Prometheus through workload identity when asked.
+
+    Outputs: `release` (the Helm release), `grafana_url` (https://<hostname>, when Grafana has
+    a route) and `remote_write_endpoint` (the AMP workspace's endpoint, when remote write to
+    Amazon is on).
+    """
 
     release: k8s.helm.v3.Release
     grafana_url: str | None
@@ -190,6 +207,9 @@ class Monitoring(pulumi.ComponentResource):
         args: MonitoringArgs,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        """Install the monitoring stack described by `args` on `cluster` under the component
+        name `name`; the monitoring CRDs (`args.crds`) must be installed first. `opts` applies
+        to the component itself."""
         super().__init__("platform:index:Monitoring", name, None, opts)
         self._cluster, self._args = cluster, args
         grafana = args.grafana
