@@ -36,8 +36,13 @@ from kube_platform.components.traffic.gateway_api import (
 API_VERSION = "argoproj.io/v1alpha1"
 IN_CLUSTER = "https://kubernetes.default.svc"
 REPOSITORY_SECRET = "fleet-repository"
-SERVER_SERVICE = "argocd-server"
 ARGOCD_NAMESPACE = "argocd"
+# The chart names its objects `<release>-<nameOverride>` unless the release name contains the
+# name (argo-helm charts/argo-cd templates/_common.tpl, `argo-cd.fullname`); the platform's
+# release is `argo-cd`, so it fixes the prefix to Argo CD's own: argocd-server,
+# argocd-server-metrics, ... (what Argo CD's docs, CLI and dashboard expect).
+FULLNAME = "argocd"
+SERVER_SERVICE = f"{FULLNAME}-server"
 
 
 @dataclass(frozen=True)
@@ -183,6 +188,7 @@ def argocd_values(args: ArgoCdArgs) -> dict[str, Any]:
     """argo-cd chart values (keys from the chart's values.yaml)."""
     cm: dict[str, Any] = {"admin.enabled": args.admin == "random", "exec.enabled": False}
     values: dict[str, Any] = {
+        "fullnameOverride": FULLNAME,
         "crds": {"install": True, "keep": True},
         "configs": {"cm": cm, "params": {}},
         # No SSO is configured by the platform; Dex is enabled with one through extra values.
