@@ -10,7 +10,8 @@ alike. SOPS decryption sets no `decryption.serviceAccountName`, so kustomize-con
 decrypts with its own identity.
 
 The controllers are not a chart: their CPU and memory requests are JSON patches of the
-instance too.
+instance too. With the monitoring CRDs given, the operator's chart renders its ServiceMonitor
+and a PodMonitor scrapes the controllers, which that monitor does not select.
 """
 
 from __future__ import annotations
@@ -68,6 +69,10 @@ DEFAULT_RESOURCES: dict[str, Resources] = {
 WORKLOADS = tuple(DEFAULT_RESOURCES)
 # Every Flux controller Deployment has one container, the manager (fluxcd/flux2 manifests).
 MANAGER = "/spec/template/spec/containers/0"
+# The PodMonitor of the controllers: flux-operator v0.58.1 config/monitoring/flux-controllers.yaml.
+CONTROLLERS_MONITOR = "flux-controllers"
+CONTROLLER_LABEL = "app.kubernetes.io/part-of"
+METRICS_PORT = "http-prom"
 PULL_SECRET = "flux-system"
 AGE_SECRET = "sops-age"
 NOTIFICATION_SECRET = "platform-notifications"
@@ -276,6 +281,8 @@ class Flux(pulumi.ComponentResource):
         )
         if args.notifications is not None:
             self._notifications(args.notifications, before)
+        if args.monitoring_crds is not None:
+            self._controllers_monitor(args.monitoring_crds, before)
         self.register_outputs(
             {
                 "namespace": args.namespace,
@@ -345,6 +352,23 @@ class Flux(pulumi.ComponentResource):
                     ],
                 }
             )
+        )
+
+    # --- monitoring ---------------------------------------------------------------------------
+
+    def _controllers_monitor(self, monitoring_crds: pulumi.Resource, before: list) -> None:
+        """The controllers' own metrics (reconciliations, work queues, API requests: the Flux
+        dashboard's panels). The operator's ServiceMonitor covers only the operator, which
+        reports every Flux object's readiness (`flux_resource_info`, what the alert reads)."""
+        k8s.apiextensions.CustomResource(
+            f"{self._name}-controllers-monitor",
+            api_version="monitoring.coreos.com/v1",
+            kind="PodMonitor",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=CONTROLLERS_MONITOR, namespace=self._args.namespace
+            ),
+            spec=controllers_monitor_spec(self._args.namespace),
+            opts=self._cluster.child_opts(self, depends_on=[*before, monitoring_crds]),
         )
 
     # --- notifications ------------------------------------------------------------------------
@@ -563,6 +587,17 @@ def requests_patch(controller: str, resources: Resources) -> dict[str, Any]:
     return {
         "target": {"kind": "Deployment", "name": controller},
         "patch": yaml.safe_dump(operations, sort_keys=False),
+    }
+
+
+def controllers_monitor_spec(namespace: str) -> dict[str, Any]:
+    """Every Flux controller pod of the namespace on its metrics port (the operator labels
+    each controller `app.kubernetes.io/part-of: flux`; the manifests name port 8080
+    `http-prom`; the instance's network policy admits scrapes on 8080 from any namespace)."""
+    return {
+        "namespaceSelector": {"matchNames": [namespace]},
+        "selector": {"matchLabels": {CONTROLLER_LABEL: "flux"}},
+        "podMetricsEndpoints": [{"port": METRICS_PORT}],
     }
 
 
