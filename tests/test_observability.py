@@ -220,6 +220,14 @@ def test_dashboards_are_downloaded_from_pinned_upstream_sources(stack_run):
     assert cnpg.inputs["values"]["monitoring"]["grafanaDashboard"] == {"create": True}
 
 
+def test_the_gitops_engine_s_dashboard_comes_from_its_pinned_release(stack_run):
+    flux = values(stack_run("prod"))["grafana"]["dashboards"]["platform"]
+    assert flux["flux"]["url"] == versions.FLUX_DASHBOARD_URL and "argocd" not in flux
+    argocd = values(stack_run("argocd"))["grafana"]["dashboards"]["platform"]
+    assert argocd["argocd"] == {"url": versions.ARGO_CD_DASHBOARD_URL} and "flux" not in argocd
+    assert f"/argo-cd/{versions.ARGO_CD_APP_VERSION}/" in versions.ARGO_CD_DASHBOARD_URL
+
+
 def test_no_dashboard_is_copied_into_the_repository():
     tracked = [p for p in ROOT.rglob("*.json") if ".venv" not in p.parts and ".git" not in p.parts]
     dashboards = [p for p in tracked if '"panels"' in p.read_text(errors="ignore")]

@@ -202,4 +202,6 @@ def test_the_argocd_rules_fire(stack_run):
 
     assert services_are_the_ones_the_chart_renders(_mutated(run, RELEASE, default_names)) == [
         "argocd-route: backend 'argocd-server', but the chart's Service is 'argo-cd-argocd-server'",
+        "the Argo CD dashboard selects jobs argocd-<component>-metrics; the chart names the "
+        "metrics Services argo-cd-argocd-<component>-metrics",
     ]
