@@ -109,7 +109,8 @@ MONITORING_CRDS_URLS = tuple(
 # Grafana dashboards, downloaded by Grafana's init container at start from their upstream
 # sources at these pins (nothing is copied into this repository). Traefik's is the one its
 # docs name for Kubernetes, at the Traefik release the pinned chart deploys; Flux's is the
-# flux-operator's own, at the operator release the platform pins for Flux.
+# flux-operator's own, at the operator release the platform pins for Flux; Argo CD's is the
+# example its metrics docs link, at the Argo CD release the pinned chart deploys.
 # renovate: datasource=github-releases depName=traefik/traefik
 TRAEFIK_APP_VERSION = "v3.7.11"
 TRAEFIK_DASHBOARD_URL = (
@@ -120,6 +121,12 @@ FLUX_OPERATOR_VERSION = f"v{FLUX_OPERATOR.version}"
 FLUX_DASHBOARD_URL = (
     "https://raw.githubusercontent.com/controlplaneio-fluxcd/flux-operator/"
     f"{FLUX_OPERATOR_VERSION}/config/monitoring/dashboards/flux-performance.json"
+)
+# renovate: datasource=github-releases depName=argoproj/argo-cd
+ARGO_CD_APP_VERSION = "v3.4.4"
+ARGO_CD_DASHBOARD_URL = (
+    "https://raw.githubusercontent.com/argoproj/argo-cd/"
+    f"{ARGO_CD_APP_VERSION}/examples/dashboard.json"
 )
 # grafana.com dashboard 11001 ("Cert-manager"), its first revision.
 CERT_MANAGER_DASHBOARD = (11001, 1)

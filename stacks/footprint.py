@@ -49,6 +49,28 @@ _TABLE: dict[str, tuple[tuple[str, str], tuple[str, str], tuple[str, str]]] = {
     "grafana-sidecar":                  (("5m", "48Mi"),  ("10m", "64Mi"),   ("10m", "64Mi")),
     "kube-state-metrics":               (("10m", "32Mi"), ("20m", "64Mi"),   ("50m", "128Mi")),
     "node-exporter":                    (("10m", "24Mi"), ("20m", "32Mi"),   ("20m", "32Mi")),
+    # GitOps, Flux: the operator (a chart) and the controllers its FluxInstance installs, one
+    # pod each; staging and prod request what the operator's medium and large size profiles do
+    # for source, kustomize and helm, whose limits (and GOMEMLIMIT) the profile keeps setting
+    "flux-operator":                    (("10m", "64Mi"), ("50m", "96Mi"),   ("100m", "128Mi")),
+    "source-controller":                (("10m", "64Mi"), ("100m", "128Mi"), ("100m", "256Mi")),
+    "kustomize-controller":             (("10m", "64Mi"), ("100m", "128Mi"), ("100m", "256Mi")),
+    "helm-controller":                  (("10m", "64Mi"), ("100m", "128Mi"), ("100m", "256Mi")),
+    "notification-controller":          (("10m", "32Mi"), ("20m", "64Mi"),   ("50m", "64Mi")),
+    "image-reflector-controller":       (("10m", "32Mi"), ("20m", "64Mi"),   ("50m", "128Mi")),
+    "image-automation-controller":      (("10m", "48Mi"), ("50m", "64Mi"),   ("100m", "128Mi")),
+    # GitOps, Argo CD; with high availability Redis runs as redis-ha: three server pods (redis,
+    # sentinel and split-brain-fix containers) behind three HAProxy pods
+    "argocd-application-controller":    (("50m", "256Mi"), ("250m", "512Mi"), ("500m", "1Gi")),
+    "argocd-repo-server":               (("10m", "64Mi"), ("50m", "128Mi"),  ("100m", "256Mi")),
+    "argocd-server":                    (("10m", "64Mi"), ("50m", "128Mi"),  ("50m", "128Mi")),
+    "argocd-applicationset-controller": (("10m", "48Mi"), ("20m", "64Mi"),   ("20m", "96Mi")),
+    "argocd-notifications-controller":  (("10m", "32Mi"), ("10m", "48Mi"),   ("20m", "64Mi")),
+    "argocd-redis":                     (("10m", "32Mi"), ("50m", "64Mi"),   ("50m", "128Mi")),
+    "argocd-redis-ha":                  (("10m", "32Mi"), ("50m", "64Mi"),   ("50m", "128Mi")),
+    "argocd-redis-ha-sentinel":         (("5m", "16Mi"),  ("10m", "24Mi"),   ("10m", "32Mi")),
+    "argocd-redis-ha-split-brain-fix":  (("5m", "16Mi"),  ("5m", "16Mi"),    ("5m", "16Mi")),
+    "argocd-redis-ha-haproxy":          (("10m", "32Mi"), ("20m", "64Mi"),   ("20m", "64Mi")),
 }
 # fmt: on
 # Memory limits, the same in every tier, kept where a workload had one already.

@@ -5,14 +5,20 @@ How it counts: each chart workload's `resources.requests` (from the release's va
 replica count (the values', else the chart's default); a DaemonSet once per node, with nodes
 counted at the node pools' minimum size (an existing cluster counts as one node); a Postgres
 cluster's requests times its instances, plus the Barman Cloud sidecar in each instance of a
-cluster that archives WAL. Jobs and Helm hooks (certificate checks, initdb) run to completion
-and are not counted, nor is anything the cloud installs (EKS add-ons, GKE system pods).
+cluster that archives WAL; each controller a FluxInstance lists in `spec.components`, one pod
+(Flux's manifests run one replica; the platform does not shard), with the requests its
+`spec.kustomize.patches` set on the controller's Deployment. Jobs and Helm hooks (certificate
+checks, initdb) run to completion and are not counted, nor is anything the cloud installs (EKS
+add-ons, GKE system pods).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
+
+import yaml
 
 from kube_platform.components.kubernetes.resources import mebibytes, millicores
 from kube_platform.stacks.offline import Registration, Run
@@ -22,6 +28,9 @@ POSTGRES_CLUSTER = "kubernetes:postgresql.cnpg.io/v1:Cluster"
 OBJECT_STORE = "kubernetes:barmancloud.cnpg.io/v1:ObjectStore"
 EKS_NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 GKE_NODE_POOL = "gcp:container/nodePool:NodePool"
+FLUX_INSTANCE = "kubernetes:fluxcd.controlplane.io/v1:FluxInstance"
+# Where a JSON patch sets a Flux controller's requests: its only container, the manager.
+FLUX_REQUESTS = "/spec/template/spec/containers/0/resources/requests"
 
 
 @dataclass(frozen=True)
@@ -34,7 +43,18 @@ class Workload:
     default_replicas: int = 1
     containers: int = 1
     daemonset: bool = False
-    enabled: str | None = None
+    enabled: tuple[tuple[str, bool], ...] = ()
+    """Value paths that must all be true for the workload to run, each with the chart's
+    default for when the values leave it unset."""
+    replaced_by: str | None = None
+    """A value path that, when true, runs something else instead (Redis -> redis-ha)."""
+
+    def runs(self, values: Any) -> bool:
+        for path, default in self.enabled:
+            value = _value(values, path)
+            if (default if value is None else value) is not True:
+                return False
+        return self.replaced_by is None or _value(values, self.replaced_by) is not True
 
 
 # Chart -> its long-running workloads, read at the pinned chart versions (values.yaml).
@@ -85,18 +105,69 @@ CHART_WORKLOADS: dict[str, tuple[Workload, ...]] = {
             "prometheusOperator.prometheusConfigReloader.resources",
             "alertmanager.alertmanagerSpec.replicas",
         ),
-        Workload("grafana", "grafana.resources", "grafana.replicas", enabled="grafana.enabled"),
+        Workload(
+            "grafana",
+            "grafana.resources",
+            "grafana.replicas",
+            enabled=(("grafana.enabled", True),),
+        ),
         Workload(
             "grafana sidecars",
             "grafana.sidecar.resources",
             "grafana.replicas",
             containers=2,
-            enabled="grafana.enabled",
+            enabled=(("grafana.enabled", True),),
         ),
         Workload(
             "kube-state-metrics", "kube-state-metrics.resources", "kube-state-metrics.replicas"
         ),
         Workload("node-exporter", "prometheus-node-exporter.resources", daemonset=True),
+    ),
+    # The controllers come from the FluxInstance, not from this chart (see `footprint`).
+    "flux-operator": (Workload("flux-operator", "resources"),),
+    "argo-cd": (
+        Workload("argocd-application-controller", "controller.resources", "controller.replicas"),
+        Workload("argocd-repo-server", "repoServer.resources", "repoServer.replicas"),
+        Workload("argocd-server", "server.resources", "server.replicas"),
+        Workload(
+            "argocd-applicationset-controller",
+            "applicationSet.resources",
+            "applicationSet.replicas",
+        ),
+        Workload(
+            "argocd-notifications-controller",
+            "notifications.resources",
+            enabled=(("notifications.enabled", True),),
+        ),
+        Workload("argocd-dex-server", "dex.resources", enabled=(("dex.enabled", True),)),
+        Workload(
+            "argocd-redis",
+            "redis.resources",
+            enabled=(("redis.enabled", True),),
+            replaced_by="redis-ha.enabled",
+        ),
+        # The redis-ha sub-chart: a StatefulSet of three pods of three containers, HAProxy.
+        *(
+            Workload(
+                name,
+                f"redis-ha.{key}.resources",
+                "redis-ha.replicas",
+                3,
+                enabled=(("redis-ha.enabled", False),),
+            )
+            for name, key in (
+                ("argocd-redis-ha", "redis"),
+                ("argocd-redis-ha-sentinel", "sentinel"),
+                ("argocd-redis-ha-split-brain-fix", "splitBrainDetection"),
+            )
+        ),
+        Workload(
+            "argocd-redis-ha-haproxy",
+            "redis-ha.haproxy.resources",
+            "redis-ha.haproxy.replicas",
+            3,
+            enabled=(("redis-ha.enabled", False), ("redis-ha.haproxy.enabled", True)),
+        ),
     ),
 }
 
@@ -171,7 +242,7 @@ def footprint(run: Run) -> Footprint:
     for release in sorted(run.of_type(RELEASE), key=lambda r: r.name):
         values = release.inputs.get("values") or {}
         for workload in CHART_WORKLOADS.get(_chart(release), ()):
-            if workload.enabled is not None and _value(values, workload.enabled) is False:
+            if not workload.runs(values):
                 continue
             cpu, memory = _requests(_value(values, workload.resources))
             if cpu is None or memory is None:
@@ -190,6 +261,17 @@ def footprint(run: Run) -> Footprint:
                     mebibytes(memory) * workload.containers,
                     pods,
                 )
+            )
+    for instance in sorted(run.of_type(FLUX_INSTANCE), key=lambda r: r.name):
+        spec = instance.inputs.get("spec", {})
+        patched = _flux_requests(spec)
+        for controller in spec.get("components", []):
+            cpu, memory = patched.get(controller, (None, None))
+            if cpu is None or memory is None:
+                missing.append(f"{instance.name}: {controller}")
+                continue
+            reservations.append(
+                Reservation(controller, instance.name, millicores(cpu), mebibytes(memory), 1)
             )
     sidecars = _sidecars(run)
     for cluster in sorted(run.of_type(POSTGRES_CLUSTER), key=lambda r: r.name):
@@ -212,6 +294,32 @@ def footprint(run: Run) -> Footprint:
                 )
             )
     return Footprint(tuple(reservations), nodes, tuple(missing))
+
+
+def _flux_requests(spec: dict[str, Any]) -> dict[str, tuple[str | None, str | None]]:
+    """Controller -> the requests the instance's JSON patches give its Deployment (a later
+    patch wins, as kustomize applies them in order)."""
+    found: dict[str, tuple[str | None, str | None]] = {}
+    controllers = spec.get("components", [])
+    for patch in spec.get("kustomize", {}).get("patches", []):
+        target, text = patch.get("target", {}), patch.get("patch")
+        if target.get("kind") != "Deployment" or not isinstance(text, str):
+            continue
+        operations = yaml.safe_load(text)
+        if not isinstance(operations, list):
+            continue  # a strategic merge patch; the platform sets requests by JSON patch
+        # Kustomize matches a target name as an anchored regular expression.
+        named = [c for c in controllers if re.fullmatch(target.get("name", ".*"), c)]
+        for operation in operations:
+            if operation.get("op") in ("add", "replace") and operation.get("path") == (
+                FLUX_REQUESTS
+            ):
+                value = operation.get("value")
+                for controller in named:
+                    found[controller] = _requests(
+                        {"requests": value if isinstance(value, dict) else {}}
+                    )
+    return found
 
 
 def _sidecars(run: Run) -> dict[tuple[str, str], tuple[int, float]]:

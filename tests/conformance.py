@@ -61,6 +61,22 @@ SUBCHART_SCHEMAS = {
     }
 }
 
+# Sub-charts whose values.yaml ../shared/schemas does not hold: the keys the platform sets or the
+# footprint reads, with their defaults, as read in the sub-chart's values.yaml at the version
+# the parent pins. argo-cd 10.1.1 depends on redis-ha 4.38.0 (charts/argo-cd/Chart.yaml);
+# DandyDeveloper/charts charts/redis-ha/values.yaml, tag redis-ha-4.38.0 (2e2539a8).
+SUBCHART_KNOWN_VALUES: dict[str, dict[str, Any]] = {
+    "argo-cd": {
+        "redis-ha": {
+            "replicas": 3,
+            "redis": {"resources": {}},
+            "sentinel": {"resources": {}},
+            "splitBrainDetection": {"resources": {}},
+            "haproxy": {"replicas": 3, "resources": {}},
+        }
+    }
+}
+
 # Values a chart renders whatever keys they hold (documented as free maps, shipped with some
 # defaults): Grafana's `grafana.ini` becomes one INI section per key (grafana chart 12.11.1
 # templates/_config.tpl); argo-cd's `configs.cm` and `configs.params` become the keys of its
@@ -274,6 +290,8 @@ def _chart_defaults(chart: str, folder: Path) -> dict[str, Any]:
     defaults = copy.deepcopy(_values_file(folder))
     for key, sub_folder in SUBCHART_SCHEMAS.get(chart, {}).items():
         defaults[key] = _merged(_values_file(SCHEMAS / sub_folder), defaults.get(key) or {})
+    for key, known in SUBCHART_KNOWN_VALUES.get(chart, {}).items():
+        defaults[key] = _merged(copy.deepcopy(known), defaults.get(key) or {})
     for *parents, last in FREE_FORM_VALUES.get(chart, ()):
         node = defaults
         for part in parents:

@@ -136,7 +136,11 @@ def test_an_eks_stack_alerts_on_everything_it_installs(stack_run):
         "PostgresWALArchivingFailing",
         "PostgresBackupTooOld",
         "NodePoolAtMaximum",
+        "GitOpsReconcileFailing",
     }
+    # The fixture runs Flux: the alert reads the Flux operator's report of every Flux object.
+    [gitops] = alerts["GitOpsReconcileFailing"]
+    assert metric_names(gitops["expr"]) == {"flux_resource_info"}
     # The fixture's database: three instances, a base backup every day at 02:00.
     [down] = alerts["PostgresInstanceDown"]
     assert down["expr"].endswith("< 3") and 'pod=~"app-db-[0-9]+"' in down["expr"]

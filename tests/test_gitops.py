@@ -30,7 +30,7 @@ from kube_platform.components.gitops.flux import (
     sync_spec,
 )
 from kube_platform.components.traffic.gateway_api import route_namespace_labels
-from kube_platform.stacks import offline
+from kube_platform.stacks import offline, plan_footprint
 from kube_platform.stacks.config import StackConfig
 from tests import conformance
 from tests.conftest import ROOT, stack_config
@@ -543,11 +543,34 @@ def test_argocd_is_highly_available_in_prod(run_config):
     config = stack_config("argocd")
     config["platform:tier"] = "prod"
     config["platform:certificates"] = {"issuer": "private-ca"}
-    values = release(run_config(config), "argo-cd").inputs["values"]
-    assert values["redis-ha"] == {"enabled": True}
+    run = run_config(config)
+    argo_cd = release(run, "argo-cd")
+    values = argo_cd.inputs["values"]
+    assert values["redis-ha"]["enabled"] is True
     for component in ("server", "repoServer", "applicationSet"):
         assert values[component]["replicas"] == 2
         assert values[component]["pdb"]["enabled"] is True
+    # redis-ha replaces Redis: three server pods of three containers and three HAProxy pods,
+    # each requesting what the prod tier says; the single Redis is not counted.
+    pods = {
+        r.name: r.pods
+        for r in plan_footprint.footprint(run).reservations
+        if r.owner == argo_cd.name
+    }
+    assert pods == {
+        "argocd-application-controller": 1,
+        "argocd-repo-server": 2,
+        "argocd-server": 2,
+        "argocd-applicationset-controller": 2,
+        "argocd-notifications-controller": 1,
+        "argocd-redis-ha": 3,
+        "argocd-redis-ha-sentinel": 3,
+        "argocd-redis-ha-split-brain-fix": 3,
+        "argocd-redis-ha-haproxy": 3,
+    }
+    assert plan_footprint.footprint(run).missing == ()
+    if conformance.SCHEMAS.is_dir():
+        assert conformance.helm_values_findings(argo_cd) == []
 
 
 def test_argocd_repository_credentials_are_a_labelled_secret(argocd_variant):

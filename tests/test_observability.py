@@ -220,6 +220,14 @@ def test_dashboards_are_downloaded_from_pinned_upstream_sources(stack_run):
     assert cnpg.inputs["values"]["monitoring"]["grafanaDashboard"] == {"create": True}
 
 
+def test_the_gitops_engine_s_dashboard_comes_from_its_pinned_release(stack_run):
+    flux = values(stack_run("prod"))["grafana"]["dashboards"]["platform"]
+    assert flux["flux"]["url"] == versions.FLUX_DASHBOARD_URL and "argocd" not in flux
+    argocd = values(stack_run("argocd"))["grafana"]["dashboards"]["platform"]
+    assert argocd["argocd"] == {"url": versions.ARGO_CD_DASHBOARD_URL} and "flux" not in argocd
+    assert f"/argo-cd/{versions.ARGO_CD_APP_VERSION}/" in versions.ARGO_CD_DASHBOARD_URL
+
+
 def test_no_dashboard_is_copied_into_the_repository():
     tracked = [p for p in ROOT.rglob("*.json") if ".venv" not in p.parts and ".git" not in p.parts]
     dashboards = [p for p in tracked if '"panels"' in p.read_text(errors="ignore")]
@@ -421,6 +429,53 @@ def test_every_platform_workload_requests_cpu_and_memory(every_stack):
     assert charts <= set(plan_footprint.CHART_WORKLOADS), charts - set(
         plan_footprint.CHART_WORKLOADS
     )
+
+
+def test_flux_controllers_request_the_tier_s_values_through_the_instance(stack_run):
+    run = stack_run("prod")
+    [instance] = run.of_type(plan_footprint.FLUX_INSTANCE)
+    controllers = instance.inputs["spec"]["components"]
+    counted = {
+        r.name: (r.cpu_millicores, r.memory_mib, r.pods)
+        for r in plan_footprint.footprint(run).reservations
+        if r.owner == instance.name
+    }
+    prod = {w: footprint_table.FOOTPRINT[w][footprint_table.Tier.prod] for w in controllers}
+    assert counted == {w: (millicores(r.cpu), mebibytes(r.memory), 1) for w, r in prod.items()}
+    # Without the instance's request patches the operator's profile decides: reported.
+    unpatched = copy.deepcopy(instance)
+    patches = unpatched.inputs["spec"]["kustomize"]["patches"]
+    patches[:] = [p for p in patches if p["target"]["kind"] != "Deployment"]
+    run = Run(run.stack, run.preview, {**run.registrations, instance.urn: unpatched}, {}, [])
+    assert plan_footprint.footprint(run).missing == tuple(
+        f"{instance.name}: {c}" for c in controllers
+    )
+    # A target name is an anchored regular expression, and a later patch wins (kustomize).
+    spec = {
+        "components": ["source-controller", "helm-controller"],
+        "kustomize": {
+            "patches": [
+                {"target": {"kind": "Deployment"}, "patch": _requests_patch("1", "1Gi")},
+                {
+                    "target": {"kind": "Deployment", "name": "(source|helm)-controller"},
+                    "patch": _requests_patch("20m", "32Mi"),
+                },
+                {
+                    "target": {"kind": "Deployment", "name": "helm"},
+                    "patch": _requests_patch("5m", "8Mi"),
+                },
+            ]
+        },
+    }
+    assert plan_footprint._flux_requests(spec) == {
+        "source-controller": ("20m", "32Mi"),
+        "helm-controller": ("20m", "32Mi"),
+    }
+
+
+def _requests_patch(cpu: str, memory: str) -> str:
+    value = {"cpu": cpu, "memory": memory}
+    return json.dumps([{"op": "add", "path": plan_footprint.FLUX_REQUESTS, "value": value}])
 
 
 @pytest.mark.skipif(not SCHEMAS.is_dir(), reason="shared/schemas is absent")

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from kube_platform.components import versions
 from kube_platform.components.cluster import Cluster
@@ -25,6 +25,7 @@ from kube_platform.components.gitops.credentials import (
 from kube_platform.components.gitops.facts import KEY_PREFIX, LABEL_FACTS, check_names
 from kube_platform.components.kubernetes.helm import helm_release, merge_values
 from kube_platform.components.kubernetes.namespace import platform_namespace
+from kube_platform.components.kubernetes.resources import Resources
 from kube_platform.components.kubernetes.scheduling import spread_constraints
 from kube_platform.components.observability.scrapes import gitops_monitoring_values
 from kube_platform.components.traffic.gateway_api import (
@@ -37,8 +38,43 @@ from kube_platform.components.validation import KubernetesName, RepositoryPath
 API_VERSION = "argoproj.io/v1alpha1"
 IN_CLUSTER = "https://kubernetes.default.svc"
 REPOSITORY_SECRET = "fleet-repository"
-SERVER_SERVICE = "argocd-server"
 ARGOCD_NAMESPACE = "argocd"
+# The chart names its objects `<release>-<nameOverride>` unless the release name contains the
+# name (argo-helm charts/argo-cd templates/_common.tpl, `argo-cd.fullname`); the platform's
+# release is `argo-cd`, so it fixes the prefix to Argo CD's own: argocd-server,
+# argocd-server-metrics, ... (what Argo CD's docs, CLI and dashboard expect).
+FULLNAME = "argocd"
+SERVER_SERVICE = f"{FULLNAME}-server"
+# Requests per workload, and where the chart keeps each one's `resources`.
+DEFAULT_RESOURCES: dict[str, Resources] = {
+    "argocd-application-controller": Resources(cpu="250m", memory="512Mi"),
+    "argocd-repo-server": Resources(cpu="50m", memory="128Mi"),
+    "argocd-server": Resources(cpu="50m", memory="128Mi"),
+    "argocd-applicationset-controller": Resources(cpu="20m", memory="64Mi"),
+    "argocd-notifications-controller": Resources(cpu="10m", memory="48Mi"),
+    "argocd-redis": Resources(cpu="50m", memory="64Mi"),
+    "argocd-redis-ha": Resources(cpu="50m", memory="64Mi"),
+    "argocd-redis-ha-sentinel": Resources(cpu="10m", memory="24Mi"),
+    "argocd-redis-ha-split-brain-fix": Resources(cpu="5m", memory="16Mi"),
+    "argocd-redis-ha-haproxy": Resources(cpu="20m", memory="64Mi"),
+}
+WORKLOADS = tuple(DEFAULT_RESOURCES)
+_VALUE_PATHS = {
+    "argocd-application-controller": ("controller",),
+    "argocd-repo-server": ("repoServer",),
+    "argocd-server": ("server",),
+    "argocd-applicationset-controller": ("applicationSet",),
+    "argocd-notifications-controller": ("notifications",),
+    "argocd-redis": ("redis",),
+}
+# With high availability the redis-ha sub-chart (4.38.0, values.yaml) replaces Redis: its
+# server StatefulSet runs redis, sentinel and split-brain-fix containers, beside HAProxy.
+_HA_VALUE_PATHS = {
+    "argocd-redis-ha": ("redis-ha", "redis"),
+    "argocd-redis-ha-sentinel": ("redis-ha", "sentinel"),
+    "argocd-redis-ha-split-brain-fix": ("redis-ha", "splitBrainDetection"),
+    "argocd-redis-ha-haproxy": ("redis-ha", "haproxy"),
+}
 
 
 @dataclass(frozen=True)
@@ -76,7 +112,17 @@ class ArgoCdArgs(BaseModel):
     monitoring_crds: Any = Field(
         None, description="Install the chart's ServiceMonitors, after these monitoring CRDs."
     )
+    resources: dict[str, Resources] = Field(
+        DEFAULT_RESOURCES, description=f"Requests per workload: {', '.join(WORKLOADS)}."
+    )
     extra_values: dict[str, Any] = Field({}, description="Extra argo-cd chart values.")
+
+    @model_validator(mode="after")
+    def _known_workloads(self) -> ArgoCdArgs:
+        unknown = sorted(set(self.resources) - set(WORKLOADS))
+        if unknown:
+            raise ValueError(f"resources for unknown workloads {unknown}; known: {WORKLOADS}")
+        return self
 
 
 class ArgoCd(pulumi.ComponentResource):
@@ -196,6 +242,7 @@ def argocd_values(args: ArgoCdArgs) -> dict[str, Any]:
     """argo-cd chart values (keys from the chart's values.yaml)."""
     cm: dict[str, Any] = {"admin.enabled": args.admin == "random", "exec.enabled": False}
     values: dict[str, Any] = {
+        "fullnameOverride": FULLNAME,
         "crds": {"install": True, "keep": True},
         "configs": {"cm": cm, "params": {}},
         # No SSO is configured by the platform; Dex is enabled with one through extra values.
@@ -218,6 +265,20 @@ def argocd_values(args: ArgoCdArgs) -> dict[str, Any]:
             "repoServer": _replicated("argocd-repo-server"),
             "applicationSet": _replicated("argocd-applicationset-controller"),
         }
+    return merge_values(values, _resources_values(args))
+
+
+def _resources_values(args: ArgoCdArgs) -> dict[str, Any]:
+    """Each running workload's `resources`, at the chart key that holds it."""
+    paths = {**_VALUE_PATHS, **(_HA_VALUE_PATHS if args.high_availability else {})}
+    if args.high_availability:
+        del paths["argocd-redis"]
+    values: dict[str, Any] = {}
+    for workload, path in paths.items():
+        node = values
+        for key in path:
+            node = node.setdefault(key, {})
+        node["resources"] = args.resources.get(workload, DEFAULT_RESOURCES[workload]).values()
     return values
 
 

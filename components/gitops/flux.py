@@ -8,6 +8,10 @@ service account. Object-level workload identity cannot serve EKS Pod Identity (F
 integration docs), so controller level is what works on EKS (Pod Identity or IRSA) and on GKE
 alike. SOPS decryption sets no `decryption.serviceAccountName`, so kustomize-controller
 decrypts with its own identity.
+
+The controllers are not a chart: their CPU and memory requests are JSON patches of the
+instance too. With the monitoring CRDs given, the operator's chart renders its ServiceMonitor
+and a PodMonitor scrapes the controllers, which that monitor does not select.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from kube_platform.components.gitops.credentials import (
 from kube_platform.components.gitops.facts import CONFIG_MAP, facts_config_map
 from kube_platform.components.kubernetes.helm import helm_release, merge_values
 from kube_platform.components.kubernetes.namespace import platform_namespace
+from kube_platform.components.kubernetes.resources import Resources
 from kube_platform.components.observability.scrapes import gitops_monitoring_values
 from kube_platform.components.validation import (
     Duration,
@@ -55,6 +60,25 @@ CORE_COMPONENTS = (
     "notification-controller",
 )
 IMAGE_AUTOMATION_COMPONENTS = ("image-reflector-controller", "image-automation-controller")
+OPERATOR = "flux-operator"
+# Requests of the operator and of each controller; the operator's size profile
+# (`cluster.size`) keeps setting the controllers' limits, from which their GOMEMLIMIT follows.
+DEFAULT_RESOURCES: dict[str, Resources] = {
+    OPERATOR: Resources(cpu="50m", memory="96Mi"),
+    "source-controller": Resources(cpu="100m", memory="128Mi"),
+    "kustomize-controller": Resources(cpu="100m", memory="128Mi"),
+    "helm-controller": Resources(cpu="100m", memory="128Mi"),
+    "notification-controller": Resources(cpu="20m", memory="64Mi"),
+    "image-reflector-controller": Resources(cpu="20m", memory="64Mi"),
+    "image-automation-controller": Resources(cpu="50m", memory="64Mi"),
+}
+WORKLOADS = tuple(DEFAULT_RESOURCES)
+# Every Flux controller Deployment has one container, the manager (fluxcd/flux2 manifests).
+MANAGER = "/spec/template/spec/containers/0"
+# The PodMonitor of the controllers: flux-operator v0.58.1 config/monitoring/flux-controllers.yaml.
+CONTROLLERS_MONITOR = "flux-controllers"
+CONTROLLER_LABEL = "app.kubernetes.io/part-of"
+METRICS_PORT = "http-prom"
 PULL_SECRET = "flux-system"
 AGE_SECRET = "sops-age"
 NOTIFICATION_SECRET = "platform-notifications"
@@ -165,7 +189,20 @@ class FluxArgs(BaseModel):
     monitoring_crds: Any = Field(
         None, description="Install the operator's ServiceMonitor, after these monitoring CRDs."
     )
+    resources: dict[str, Resources] = Field(
+        DEFAULT_RESOURCES, description=f"Requests per workload: {', '.join(WORKLOADS)}."
+    )
     extra_values: dict[str, Any] = Field({}, description="Extra operator chart values.")
+
+    @model_validator(mode="after")
+    def _known_workloads(self) -> FluxArgs:
+        unknown = sorted(set(self.resources) - set(WORKLOADS))
+        if unknown:
+            raise ValueError(f"resources for unknown workloads {unknown}; known: {WORKLOADS}")
+        return self
+
+    def requests(self, workload: str) -> Resources:
+        return self.resources.get(workload, DEFAULT_RESOURCES[workload])
 
 
 class Flux(pulumi.ComponentResource):
@@ -242,7 +279,7 @@ class Flux(pulumi.ComponentResource):
             versions.FLUX_OPERATOR,
             namespace=args.namespace,
             values=merge_values(
-                operator_values(args.multitenant),
+                operator_values(args.multitenant, args.requests(OPERATOR)),
                 gitops_monitoring_values("flux") if args.monitoring_crds is not None else {},
             ),
             extra_values=args.extra_values,
@@ -267,6 +304,8 @@ class Flux(pulumi.ComponentResource):
         )
         if args.notifications is not None:
             self._notifications(args.notifications, before)
+        if args.monitoring_crds is not None:
+            self._controllers_monitor(args.monitoring_crds, before)
         self.register_outputs(
             {
                 "namespace": args.namespace,
@@ -338,6 +377,23 @@ class Flux(pulumi.ComponentResource):
             )
         )
 
+    # --- monitoring ---------------------------------------------------------------------------
+
+    def _controllers_monitor(self, monitoring_crds: pulumi.Resource, before: list) -> None:
+        """The controllers' own metrics (reconciliations, work queues, API requests: the Flux
+        dashboard's panels). The operator's ServiceMonitor covers only the operator, which
+        reports every Flux object's readiness (`flux_resource_info`, what the alert reads)."""
+        k8s.apiextensions.CustomResource(
+            f"{self._name}-controllers-monitor",
+            api_version="monitoring.coreos.com/v1",
+            kind="PodMonitor",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=CONTROLLERS_MONITOR, namespace=self._args.namespace
+            ),
+            spec=controllers_monitor_spec(self._args.namespace),
+            opts=self._cluster.child_opts(self, depends_on=[*before, monitoring_crds]),
+        )
+
     # --- notifications ------------------------------------------------------------------------
 
     def _notifications(self, notes: FluxNotifications, before: list) -> None:
@@ -384,10 +440,12 @@ class Flux(pulumi.ComponentResource):
 # --- specs -----------------------------------------------------------------------------------
 
 
-def operator_values(multitenant: bool) -> dict[str, Any]:
+def operator_values(multitenant: bool, resources: Resources) -> dict[str, Any]:
     """flux-operator chart values (keys from the chart's values.yaml)."""
     return {
         "installCRDs": True,
+        # Merged over the chart's default limits (2 CPUs, 1Gi), which stay.
+        "resources": resources.values(),
         # Recommended by the chart: the operator keeps Flux running under node pressure.
         "priorityClassName": "system-cluster-critical",
         # The status web UI is not exposed by the platform; off until someone configures it.
@@ -522,7 +580,48 @@ def patches(
         for account, annotations in sorted(identities.items())
         if annotations
     )
+    found.extend(
+        requests_patch(controller, args.requests(controller))
+        for controller in components(args.image_automation)
+    )
     return found
+
+
+def requests_patch(controller: str, resources: Resources) -> dict[str, Any]:
+    """A JSON patch setting one controller's requests. The operator applies the instance's
+    patches after its size profile (flux-operator v0.58.1 internal/controller/
+    fluxinstance_controller.go), so these win over the profile's requests and leave its
+    limits."""
+    operations: list[dict[str, Any]] = [
+        {
+            "op": "add",
+            "path": f"{MANAGER}/resources/requests",
+            "value": {"cpu": resources.cpu, "memory": resources.memory},
+        }
+    ]
+    if resources.memory_limit is not None:
+        operations.append(
+            {
+                "op": "add",
+                "path": f"{MANAGER}/resources/limits/memory",
+                "value": resources.memory_limit,
+            }
+        )
+    return {
+        "target": {"kind": "Deployment", "name": controller},
+        "patch": yaml.safe_dump(operations, sort_keys=False),
+    }
+
+
+def controllers_monitor_spec(namespace: str) -> dict[str, Any]:
+    """Every Flux controller pod of the namespace on its metrics port (the operator labels
+    each controller `app.kubernetes.io/part-of: flux`; the manifests name port 8080
+    `http-prom`; the instance's network policy admits scrapes on 8080 from any namespace)."""
+    return {
+        "namespaceSelector": {"matchNames": [namespace]},
+        "selector": {"matchLabels": {CONTROLLER_LABEL: "flux"}},
+        "podMetricsEndpoints": [{"port": METRICS_PORT}],
+    }
 
 
 def alert_spec(args: FluxArgs, notes: FluxNotifications) -> dict[str, Any]:

@@ -97,11 +97,13 @@ EXPORTED_METRICS: dict[str, ExportedMetrics] = {
         frozenset({"kube_node_labels"}),
     ),
     "flux-operator": ExportedMetrics(
-        "flux-operator v0.58.1 internal/reporter/metrics.go",
+        "flux-operator v0.58.1 internal/reporter/metrics.go (labels ready and suspended, "
+        "True or False; served on the operator's ServiceMonitor)",
         frozenset({"flux_resource_info"}),
     ),
     "argo-cd": ExportedMetrics(
-        "argo-cd docs/operator-manual/metrics.md (application controller metrics)",
+        "argo-cd v3.4.4 (chart 10.1.1) controller/metrics/metrics.go, "
+        "docs/operator-manual/metrics.md (labels sync_status, health_status)",
         frozenset({"argocd_app_info"}),
     ),
 }

@@ -38,6 +38,11 @@ def dashboards(
         found["traefik"] = {"url": versions.TRAEFIK_DASHBOARD_URL, "datasource": _PROMETHEUS_INPUT}
     if gitops == "flux":
         found["flux"] = {"url": versions.FLUX_DASHBOARD_URL, "datasource": _PROMETHEUS_INPUT}
+    if gitops == "argocd":
+        # No import input: its `datasource` variable defaults to the datasource whose uid is
+        # `prometheus`, the platform's. Its panels select the jobs argocd-*-metrics, the
+        # metrics Services of the argo-cd chart under the platform's names.
+        found["argocd"] = {"url": versions.ARGO_CD_DASHBOARD_URL}
     return found
 
 

@@ -25,9 +25,12 @@ from kube_platform.components.gitops import (
     SecretSource,
     SopsDecryption,
 )
+from kube_platform.components.gitops import argocd as argocd_component
+from kube_platform.components.gitops import flux as flux_component
 from kube_platform.components.gitops.facts import database_fact
 from kube_platform.components.security.secrets import SecretStoreRef
 from kube_platform.components.security.sops import ENCRYPTED_REGEX
+from kube_platform.stacks import footprint
 from kube_platform.stacks.config import GitOpsConfig, GitOpsCredentialsConfig, StackConfig
 from kube_platform.stacks.config.gitops import COMMIT_STATUS_NOTIFIERS, oci_registry_cloud
 from kube_platform.stacks.wiring.secrets import GITOPS_NAMESPACES, PlatformSecrets, secret_prefix
@@ -82,6 +85,7 @@ def build(
                 route=_argocd_route(cfg, traffic),
                 depends_on=tuple(store_release),
                 monitoring_crds=monitoring_crds,
+                resources={w: footprint.requests(cfg.tier, w) for w in argocd_component.WORKLOADS},
                 extra_values=gitops.argocd.extra_values,
             ),
         )
@@ -102,6 +106,7 @@ def build(
             notifications=_notifications(cfg, stack, secrets.store),
             depends_on=tuple(store_release),
             monitoring_crds=monitoring_crds,
+            resources={w: footprint.requests(cfg.tier, w) for w in flux_component.WORKLOADS},
             extra_values=gitops.flux.extra_values,
         ),
     )

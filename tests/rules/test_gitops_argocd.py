@@ -115,6 +115,58 @@ def test_argocd_admin_password_is_never_in_helm_values(every_stack):
     assert admin_password_not_in_values(every_stack) == []
 
 
+def _fullname(release: Registration) -> str:
+    """`argo-cd.fullname` (argo-helm charts/argo-cd templates/_common.tpl, tag argo-cd-10.1.1):
+    `fullnameOverride`, else the release name when it contains the name (`nameOverride`,
+    `argocd` in the chart's values.yaml), else `<release>-<name>`."""
+    values = release.inputs["values"]
+    if values.get("fullnameOverride"):
+        return values["fullnameOverride"][:63].rstrip("-")
+    name, release_name = values.get("nameOverride", "argocd"), release.inputs["name"]
+    return release_name if name in release_name else f"{release_name}-{name}"[:63].rstrip("-")
+
+
+def services_are_the_ones_the_chart_renders(run: Run) -> list[str]:
+    release = _argocd(run)
+    if release is None:
+        return []
+    values = release.inputs["values"]
+    fullname = _fullname(release)
+    server = f"{fullname}-{values.get('server', {}).get('name', 'server')}"
+    findings = [
+        f"{route.name}: backend {backend['name']!r}, but the chart's Service is {server!r}"
+        for route in run.of_type(ROUTE)
+        if route.inputs["metadata"]["namespace"] == release.inputs["namespace"]
+        for rule in route.inputs["spec"]["rules"]
+        for backend in rule["backendRefs"]
+        if backend["name"] != server
+    ]
+    dashboards = [
+        r.inputs["values"].get("grafana", {}).get("dashboards", {})
+        for r in run.of_type(RELEASE)
+        if r.inputs["chart"].endswith("kube-prometheus-stack")
+    ]
+    if any("argocd" in found.get("platform", {}) for found in dashboards) and fullname != "argocd":
+        findings.append(
+            f"the Argo CD dashboard selects jobs argocd-<component>-metrics; the chart names "
+            f"the metrics Services {fullname}-<component>-metrics"
+        )
+    return findings
+
+
+def test_argocd_routes_and_dashboard_name_the_services_the_chart_renders(every_stack):
+    """The argo-cd chart names each object after `argo-cd.fullname` and the component
+    (`argo-cd.server.fullname` = `<fullname>-server`, its metrics Service `<...>-metrics`:
+    argo-helm charts/argo-cd templates/_helpers.tpl and argocd-server/metrics.yaml, tag
+    argo-cd-10.1.1). A Prometheus Operator ServiceMonitor target's `job` is its Service's name,
+    and Argo CD's dashboard (argoproj/argo-cd examples/dashboard.json, v3.4.4) selects
+    `job="argocd-server-metrics"`, `argocd-application-controller-metrics`, ... So the UI's
+    route must name the Service the chart renders, and the dashboard needs the `argocd`
+    prefix. Before the platform fixed `fullnameOverride`, the release `argo-cd` rendered
+    `argo-cd-argocd-server` while the route pointed at `argocd-server`."""
+    assert services_are_the_ones_the_chart_renders(every_stack) == []
+
+
 def _mutated(run: Run, type_: str, change) -> Run:
     """`run` with `change` applied to copies of its registrations of `type_`."""
     registrations = dict(run.registrations)
@@ -143,3 +195,13 @@ def test_the_argocd_rules_fire(stack_run):
     assert declarative_secrets_are_labelled(_mutated(run, SECRET, unlabel))
     assert server_speaks_http_behind_the_gateway(_mutated(run, RELEASE, secure))
     assert admin_password_not_in_values(_mutated(run, RELEASE, password))
+
+    def default_names(r):
+        if r.inputs["chart"] == "argo-cd":
+            del r.inputs["values"]["fullnameOverride"]
+
+    assert services_are_the_ones_the_chart_renders(_mutated(run, RELEASE, default_names)) == [
+        "argocd-route: backend 'argocd-server', but the chart's Service is 'argo-cd-argocd-server'",
+        "the Argo CD dashboard selects jobs argocd-<component>-metrics; the chart names the "
+        "metrics Services argo-cd-argocd-<component>-metrics",
+    ]
