@@ -18,6 +18,7 @@ Tests own their inputs. Two kinds of stack are built, through `kube_platform.sta
 from __future__ import annotations
 
 import copy
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -105,8 +106,18 @@ def stack_config(stack: str) -> dict[str, Any]:
     return copy.deepcopy(yaml.safe_load(path.read_text())["config"])
 
 
-_FIXTURE_RUNS: dict[tuple[str, bool], offline.Run] = {}
-_CHECKED_RUNS: dict[tuple[str, bool], offline.Run] = {}
+# Builds by content: a shipped stack file still equal to its fixture (as the project ships
+# them) is built once for both. The project directory only names the file in errors.
+_RUNS: dict[tuple[str, bool, str], offline.Run] = {}
+# Each fixture or checked stack's build, looked up by name so a test does not reread YAML.
+_BY_NAME: dict[tuple[str, str, bool], offline.Run] = {}
+
+
+def _build(stack: str, config: dict[str, Any], project_dir: Path, preview: bool) -> offline.Run:
+    key = (stack, preview, json.dumps(config, sort_keys=True, default=str))
+    if key not in _RUNS:
+        _RUNS[key] = offline.run(stack, preview=preview, config=config, project_dir=project_dir)
+    return _RUNS[key]
 
 
 @pytest.fixture(scope="session")
@@ -114,10 +125,10 @@ def stack_run() -> Callable[..., offline.Run]:
     """A fixture stack (`tests/fixtures/stacks/Pulumi.<name>.yaml`), built once."""
 
     def get(stack: str, preview: bool = False) -> offline.Run:
-        key = (stack, preview)
-        if key not in _FIXTURE_RUNS:
-            _FIXTURE_RUNS[key] = offline.run(stack, preview=preview, project_dir=FIXTURES)
-        return _FIXTURE_RUNS[key]
+        key = ("fixture", stack, preview)
+        if key not in _BY_NAME:
+            _BY_NAME[key] = _build(stack, stack_config(stack), FIXTURES, preview)
+        return _BY_NAME[key]
 
     return get
 
@@ -127,13 +138,11 @@ def checked_run() -> Callable[..., offline.Run]:
     """A shipped or customised stack (`CHECKED_STACKS`), built once; for invariants only."""
 
     def get(source: str, preview: bool = False) -> offline.Run:
-        key = (source, preview)
-        if key not in _CHECKED_RUNS:
+        key = ("checked", source, preview)
+        if key not in _BY_NAME:
             src = CHECKED_STACKS[source]
-            _CHECKED_RUNS[key] = offline.run(
-                src.stack, preview=preview, config=src.config(), project_dir=src.path.parent
-            )
-        return _CHECKED_RUNS[key]
+            _BY_NAME[key] = _build(src.stack, src.config(), src.path.parent, preview)
+        return _BY_NAME[key]
 
     return get
 
