@@ -17,6 +17,7 @@ from kube_platform.components.gitops.facts import CONFIG_MAP, FACTS, KEY_PREFIX
 from kube_platform.stacks.offline import Registration
 from tests import conformance, sops_age
 from tests.conftest import ROOT, SCHEMAS
+from tests.traffic_runs import admits, listener_for, namespace_labels
 
 STARTER = ROOT / "examples" / "gitops"
 TEST_KEY = STARTER / "test-key.agekey"
@@ -194,3 +195,107 @@ def test_the_argocd_entry_point_uses_published_facts_and_validates():
                 d["kind"] for f in kustomize_files(STARTER / source["path"]) for d in documents(f)
             }
             assert {p["target"]["kind"] for p in source["kustomize"]["patches"]} <= kinds
+
+
+def argocd_facts(run) -> dict[str, str]:
+    """The facts Argo CD's cluster generator reads: the in-cluster cluster Secret's
+    annotations."""
+    found = {}
+    for secret in run.of_type("kubernetes:core/v1:Secret"):
+        annotations = secret.inputs["metadata"].get("annotations") or {}
+        found |= {
+            k.removeprefix(KEY_PREFIX): v
+            for k, v in annotations.items()
+            if k.startswith(KEY_PREFIX)
+        }
+    return found
+
+
+def argocd_routes(facts: dict[str, str]) -> list[dict[str, Any]]:
+    """The starter's HTTPRoutes as each ApplicationSet renders them for a cluster with `facts`:
+    its go-template lookups filled in, its JSON patches applied."""
+    lookup = re.compile(
+        r'\{\{ index \.metadata\.annotations "' + re.escape(KEY_PREFIX) + r'(\w+)" \}\}'
+    )
+    routes = []
+    for path in kustomize_files(STARTER / "clusters" / "argocd"):
+        for document in documents(path):
+            spec = document["spec"]["template"]["spec"]
+            source, namespace = spec["source"], spec["destination"]["namespace"]
+            for f in kustomize_files(STARTER / source["path"]):
+                for route in documents(f):
+                    if route["kind"] != "HTTPRoute":
+                        continue
+                    route.setdefault("metadata", {}).setdefault("namespace", namespace)
+                    for patch in source["kustomize"]["patches"]:
+                        if patch["target"]["kind"] != "HTTPRoute":
+                            continue
+                        for op in yaml.safe_load(lookup.sub(lambda m: facts[m[1]], patch["patch"])):
+                            assert op["op"] == "replace", op
+                            *parents, last = op["path"].strip("/").split("/")
+                            target = route
+                            for part in parents:
+                                target = target[int(part) if part.isdigit() else part]
+                            target[int(last) if last.isdigit() else last] = op["value"]
+                    routes.append(route)
+    return routes
+
+
+def route_findings(run, routes: list[dict[str, Any]]) -> list[str]:
+    """Why a route would not serve its hostnames through the stack's Gateway: each hostname
+    needs a listener of the referenced Gateway that admits the route's namespace and whose
+    hostname matches (Gateway API v1 `HTTPRoute.spec.hostnames`; a listener wildcard matches
+    any name under it)."""
+    labels = namespace_labels(run)
+    found = []
+    for route in routes:
+        namespace = route["metadata"]["namespace"]
+        for parent in route["spec"]["parentRefs"]:
+            listeners = [
+                item
+                for item in listener_for(run, parent)
+                if admits(item, parent["namespace"], namespace, labels.get(namespace, {}))
+            ]
+            for hostname in route["spec"]["hostnames"]:
+                if not any(_matches(item.get("hostname"), hostname) for item in listeners):
+                    found.append(
+                        f"{namespace}/{route['metadata']['name']}: no listener for {hostname}"
+                    )
+    return found
+
+
+def _matches(listener_hostname: str | None, hostname: str) -> bool:
+    if listener_hostname is None or listener_hostname == hostname:
+        return True
+    return listener_hostname.startswith("*.") and hostname.endswith(listener_hostname[1:])
+
+
+@pytest.mark.parametrize("entry_point", sorted(FLUX_ENTRY_POINTS))
+def test_the_starter_routes_are_served_by_the_stack_gateway(stack_run, entry_point):
+    run = stack_run(FLUX_ENTRY_POINTS[entry_point])
+    facts = published_facts(run)
+    routes = [
+        substituted(document, facts)
+        for _, document in flux_tree(entry_point)
+        if document.get("kind") == "HTTPRoute"
+    ]
+    assert routes and route_findings(run, routes) == []
+
+
+def test_the_argocd_starter_routes_are_served_by_the_stack_gateway(stack_run):
+    run = stack_run("argocd")
+    routes = argocd_routes(argocd_facts(run))
+    assert routes and route_findings(run, routes) == []
+
+
+def test_a_route_for_a_name_no_listener_serves_is_found(stack_run):
+    run = stack_run("dev")
+    [route] = [
+        substituted(d, published_facts(run))
+        for _, d in flux_tree("dev")
+        if d.get("kind") == "HTTPRoute"
+    ]
+    route["spec"]["hostnames"] = ["elsewhere.dev.platform.internal"]
+    assert route_findings(run, [route]) == [
+        "apps/podinfo: no listener for elsewhere.dev.platform.internal"
+    ]
