@@ -1,7 +1,8 @@
 """The starter fleet repository (examples/gitops) cannot rot: every kustomization `resources:`
 entry exists, every manifest a stack would apply validates against the Kubernetes schema and
 the pinned CRDs once its `${var}`s are substituted with the facts that stack publishes, every
-`${var}` is such a fact (Flux 2.9 fails a reconciliation on an undefined one), and the SOPS
+`${var}` is such a fact (Flux 2.9 fails a reconciliation on an undefined one), every
+HTTPRoute reaches a listener of that stack's Gateway for each of its hostnames, and the SOPS
 file decrypts with the documented test key."""
 
 from __future__ import annotations
