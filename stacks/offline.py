@@ -217,19 +217,21 @@ INVOKES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
         "number": GCP_PROJECT_NUMBER,
     },
     # What a region's release channels offer (projects.locations.getServerConfig): each
-    # channel's default and newest version, so a channel may not offer a minor yet.
+    # channel's default and newest version, so a channel may not offer a minor yet. The
+    # defaults and minor ranges of GKE's release notes ("Current versions", November 2026):
+    # Rapid 1.34 to 1.37, Regular 1.34 to 1.36, Stable 1.34 to 1.35.
     "gcp:container/getEngineVersions:getEngineVersions": lambda args: {
         "location": args.get("location"),
         "project": args.get("project", "example-project"),
         "releaseChannelDefaultVersion": {
-            "RAPID": "1.37.1-gke.1045000",
-            "REGULAR": "1.36.3-gke.1187000",
-            "STABLE": "1.35.6-gke.1262000",
+            "RAPID": "1.36.4-gke.1082000",
+            "REGULAR": "1.35.7-gke.1222000",
+            "STABLE": "1.35.6-gke.1250000",
         },
         "releaseChannelLatestVersion": {
-            "RAPID": "1.37.2-gke.1103000",
-            "REGULAR": "1.36.4-gke.1215000",
-            "STABLE": "1.36.3-gke.1187000",
+            "RAPID": "1.37.1-gke.1045000",
+            "REGULAR": "1.36.4-gke.1082000",
+            "STABLE": "1.35.7-gke.1222000",
         },
     },
     # --- other providers ---

@@ -129,8 +129,9 @@ def minimum_version(
     if _minor(wanted) > _minor(channel_latest):
         raise ConfigurationError(
             f"GKE's {channel} release channel offers Kubernetes up to {channel_latest} here, "
-            f"older than the wanted {wanted}; choose a release channel that offers {wanted} "
-            "(REGULAR or RAPID) or wait until this one does"
+            f"older than the wanted {wanted}; set platform:cluster.gke.releaseChannel (the "
+            f"component's release_channel) to one that offers {wanted}, such as REGULAR or "
+            "RAPID, or wait until this one does"
         )
     if _minor(channel_default) < _minor(wanted):
         return wanted

@@ -73,12 +73,12 @@ def test_a_gke_cluster_asks_only_for_versions_its_channel_offers(every_stack):
     assert version_problems(every_stack) == []
 
 
-@pytest.mark.parametrize(("stack", "minimum"), [("gke-staging", None), ("gke-prod", "1.36")])
-def test_the_minimum_is_asked_for_only_above_the_channel_default(stack_run, stack, minimum):
-    """REGULAR's default is already 1.36: nothing to ask for, GKE upgrades within the channel.
-    STABLE defaults to 1.35 and offers 1.36: asked for."""
+@pytest.mark.parametrize("stack", ["gke-staging", "gke-prod"])
+def test_the_minimum_is_asked_for_above_the_channel_default(stack_run, stack):
+    """REGULAR defaults to 1.35 and offers 1.36: 1.36 is asked for. (A channel whose default
+    already satisfies the version is asked for nothing: see the unit cases below.)"""
     [cluster] = stack_run(stack).of_type(GKE_CLUSTER)
-    assert cluster.inputs.get("minMasterVersion") == minimum
+    assert cluster.inputs.get("minMasterVersion") == "1.36"
 
 
 # --- the rules can fail --------------------------------------------------------------------
@@ -108,7 +108,7 @@ def test_a_version_the_channel_does_not_offer_is_refused(stack_run):
     changed = copy.deepcopy(cluster)
     changed.inputs["minMasterVersion"] = "1.37"
     assert version_problems(_replace(run, changed)) == [
-        f"{cluster.name}: asks for 1.37, but the STABLE channel offers up to 1.36.3-gke.1187000"
+        f"{cluster.name}: asks for 1.37, but the REGULAR channel offers up to 1.36.4-gke.1082000"
     ]
 
 
@@ -118,7 +118,11 @@ def test_a_channel_that_does_not_offer_the_version_is_a_clear_error():
     from kube_platform.components.cluster.gke_control_plane import minimum_version
     from kube_platform.components.errors import ConfigurationError
 
-    with pytest.raises(ConfigurationError, match="STABLE release channel offers Kubernetes up to"):
+    with pytest.raises(
+        ConfigurationError,
+        match=r"STABLE release channel offers Kubernetes up to .* set "
+        r"platform:cluster\.gke\.releaseChannel",
+    ):
         minimum_version("1.36", "STABLE", "1.34.7-gke.1", "1.35.4-gke.1")
     assert minimum_version("1.36", "RAPID", "1.36.1-gke.1", "1.37.0-gke.1") is None
     assert minimum_version("1.36", "STABLE", "1.35.6-gke.1", "1.36.3-gke.1") == "1.36"
