@@ -25,7 +25,7 @@ from kube_platform.components.gitops.credentials import (
 from kube_platform.components.gitops.facts import KEY_PREFIX, LABEL_FACTS, check_names
 from kube_platform.components.kubernetes.helm import helm_release, merge_values
 from kube_platform.components.kubernetes.namespace import platform_namespace
-from kube_platform.components.kubernetes.resources import Resources
+from kube_platform.components.kubernetes.resources import Resources, check_workloads, requests_of
 from kube_platform.components.kubernetes.scheduling import spread_constraints
 from kube_platform.components.observability.scrapes import gitops_monitoring_values
 from kube_platform.components.traffic.gateway_api import (
@@ -119,9 +119,7 @@ class ArgoCdArgs(BaseModel):
 
     @model_validator(mode="after")
     def _known_workloads(self) -> ArgoCdArgs:
-        unknown = sorted(set(self.resources) - set(WORKLOADS))
-        if unknown:
-            raise ValueError(f"resources for unknown workloads {unknown}; known: {WORKLOADS}")
+        check_workloads(self.resources, DEFAULT_RESOURCES)
         return self
 
 
@@ -278,7 +276,7 @@ def _resources_values(args: ArgoCdArgs) -> dict[str, Any]:
         node = values
         for key in path:
             node = node.setdefault(key, {})
-        node["resources"] = args.resources.get(workload, DEFAULT_RESOURCES[workload]).values()
+        node["resources"] = requests_of(workload, args.resources, DEFAULT_RESOURCES).values()
     return values
 
 

@@ -39,7 +39,7 @@ from kube_platform.components.gitops.credentials import (
 from kube_platform.components.gitops.facts import CONFIG_MAP, facts_config_map
 from kube_platform.components.kubernetes.helm import helm_release, merge_values
 from kube_platform.components.kubernetes.namespace import platform_namespace
-from kube_platform.components.kubernetes.resources import Resources
+from kube_platform.components.kubernetes.resources import Resources, check_workloads, requests_of
 from kube_platform.components.observability.scrapes import gitops_monitoring_values
 from kube_platform.components.validation import (
     Duration,
@@ -97,6 +97,7 @@ ECR_READ_ACTIONS = (
     "ecr:ListImages",
 )
 GCP_REGISTRY_READER = "roles/artifactregistry.reader"
+
 
 class FluxSource(BaseModel):
     """The fleet repository and the path this cluster syncs."""
@@ -196,13 +197,11 @@ class FluxArgs(BaseModel):
 
     @model_validator(mode="after")
     def _known_workloads(self) -> FluxArgs:
-        unknown = sorted(set(self.resources) - set(WORKLOADS))
-        if unknown:
-            raise ValueError(f"resources for unknown workloads {unknown}; known: {WORKLOADS}")
+        check_workloads(self.resources, DEFAULT_RESOURCES)
         return self
 
     def requests(self, workload: str) -> Resources:
-        return self.resources.get(workload, DEFAULT_RESOURCES[workload])
+        return requests_of(workload, self.resources, DEFAULT_RESOURCES)
 
 
 class Flux(pulumi.ComponentResource):

@@ -8,6 +8,7 @@ container_memory_working_set_bytes) and nothing a chart happens to default to.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -47,6 +48,20 @@ class Resources(BaseModel):
         if self.memory_limit is not None:
             block["limits"] = {"memory": self.memory_limit}
         return block
+
+
+def check_workloads(resources: Mapping[str, Resources], defaults: Mapping[str, Resources]) -> None:
+    """Refuse requests for a workload the component does not run (`defaults` names those)."""
+    unknown = sorted(set(resources) - set(defaults))
+    if unknown:
+        raise ValueError(f"resources for unknown workloads {unknown}; known: {tuple(defaults)}")
+
+
+def requests_of(
+    workload: str, resources: Mapping[str, Resources], defaults: Mapping[str, Resources]
+) -> Resources:
+    """A workload's requests: as given, or the component's default."""
+    return resources.get(workload, defaults[workload])
 
 
 def millicores(quantity: str) -> int:

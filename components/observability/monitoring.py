@@ -27,7 +27,7 @@ from kube_platform.components.cluster import (
 )
 from kube_platform.components.kubernetes.helm import helm_release
 from kube_platform.components.kubernetes.namespace import platform_namespace
-from kube_platform.components.kubernetes.resources import Resources
+from kube_platform.components.kubernetes.resources import Resources, check_workloads, requests_of
 from kube_platform.components.kubernetes.scheduling import spread_constraints
 from kube_platform.components.observability import alerting, dashboards
 from kube_platform.components.observability.alerts import AlertSources, rule_groups
@@ -174,13 +174,11 @@ class MonitoringArgs(BaseModel):
 
     @model_validator(mode="after")
     def _known_workloads(self) -> MonitoringArgs:
-        unknown = sorted(set(self.resources) - set(WORKLOADS))
-        if unknown:
-            raise ValueError(f"resources for unknown workloads {unknown}; known: {WORKLOADS}")
+        check_workloads(self.resources, DEFAULT_RESOURCES)
         return self
 
     def requests(self, workload: str) -> dict[str, Any]:
-        return self.resources.get(workload, DEFAULT_RESOURCES[workload]).values()
+        return requests_of(workload, self.resources, DEFAULT_RESOURCES).values()
 
 
 class Monitoring(pulumi.ComponentResource):
