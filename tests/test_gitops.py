@@ -422,8 +422,13 @@ def test_facts_are_complete_on_every_stack(every_stack):
     outputs = {k: o.value for k, o in every_stack.outputs.items()}
     if "gitops" not in outputs:
         return
+    issuers = {
+        r.inputs["metadata"]["name"]
+        for r in every_stack.of_type("kubernetes:cert-manager.io/v1:ClusterIssuer")
+    }
     concerns = {"always"}
     concerns |= {"cloud"} if outputs["cloud"] != "existing" else set()
+    concerns |= {"issuer"} if outputs.get("certificateIssuer") in issuers else set()
     concerns |= {"domain"} if outputs.get("platformDomain") else set()
     concerns |= {"dns"} if outputs.get("dnsZone") else set()
     concerns |= {"secret-store"} if outputs.get("secretStore") else set()
@@ -445,6 +450,8 @@ def test_facts_are_complete_on_every_stack(every_stack):
             k: v for k, v in labels.items() if k.startswith(KEY_PREFIX)
         }
     assert sorted(expected - {k for k, v in published.items() if v}) == []
+    if "cluster_issuer" in published:
+        assert published["cluster_issuer"] in issuers
 
 
 def test_facts_carry_the_stack_s_values(stack_run):
@@ -458,6 +465,18 @@ def test_facts_carry_the_stack_s_values(stack_run):
     assert facts["database_app_db_namespace"] == "app-db"
     project = stack_config("gke-prod")["platform:cluster"]["gke"]["project"]
     assert facts_of(stack_run("gke-prod"))["cloud_account"] == project
+
+
+def test_no_issuer_is_published_where_the_stack_has_none():
+    """Without a domain the dev tier's private CA is not created, and without an ACME account
+    neither is Let's Encrypt: a manifest naming `${cluster_issuer}` must fail to substitute
+    rather than reference a ClusterIssuer that does not exist."""
+    config = stack_config("dev")
+    del config["platform:ingress"]["domain"]
+    del config["platform:access"]["namespaces"][0]["hostnames"]
+    run = offline.run("dev", config=config, project_dir=ROOT)
+    assert run.of_type("kubernetes:cert-manager.io/v1:ClusterIssuer") == []
+    assert "cluster_issuer" not in facts_of(run)
 
 
 def test_the_documented_facts_are_the_published_names():

@@ -25,7 +25,7 @@ KEY_PREFIX = "facts.kube-platform/"
 # Flux variable names (and so fact names): letters, digits and underscores.
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
-Concern = Literal["always", "cloud", "domain", "dns", "secret-store"]
+Concern = Literal["always", "cloud", "issuer", "domain", "dns", "secret-store"]
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ FACTS: tuple[Fact, ...] = (
         "each hostname in `access.namespaces[].hostnames` admits that namespace only.",
     ),
     Fact("gateway_namespace", "always", "Namespace of the platform `Gateway`."),
-    Fact("cluster_issuer", "always", "cert-manager `ClusterIssuer` for certificates."),
+    Fact("cluster_issuer", "issuer", "cert-manager `ClusterIssuer` for certificates."),
     Fact(
         "storage_class_database",
         "always",

@@ -137,7 +137,6 @@ def platform_facts(
         "cluster_name": cluster.cluster_name,
         "gateway_name": gateway.name,
         "gateway_namespace": gateway.namespace,
-        "cluster_issuer": _cluster_issuer(cfg),
         "storage_class_database": cluster.database_storage_class,
     }
     if cluster.cloud != "existing":
@@ -146,6 +145,8 @@ def platform_facts(
         facts["storage_class"] = (
             EKS_DEFAULT_STORAGE_CLASS if cluster.cloud == "aws" else GKE_DEFAULT_STORAGE_CLASS
         )
+    if traffic.issuer is not None:
+        facts["cluster_issuer"] = traffic.issuer
     if cfg.ingress.domain:
         facts["platform_domain"] = cfg.ingress.domain
     if cfg.dns.zone is not None and cfg.dns.external_dns_enabled:
@@ -158,14 +159,6 @@ def platform_facts(
         facts[database_fact(name, "namespace")] = database["namespace"]
         facts[database_fact(name, "host")] = database["host"]
     return facts
-
-
-def _cluster_issuer(cfg: StackConfig) -> str:
-    """The tier's issuer when it exists; the private CA, which always does, otherwise."""
-    issuer = cfg.certificates.issuer_for(cfg.tier)
-    if issuer != "private-ca" and cfg.certificates.acme_email is None:
-        return "private-ca"
-    return issuer
 
 
 def _cloud_account(cfg: StackConfig, cluster: Cluster) -> pulumi.Input[str]:

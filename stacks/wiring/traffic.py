@@ -35,6 +35,8 @@ class Traffic:
     gateway: GatewayRef | None = None
     https_listeners: dict[str, GatewayRef] = field(default_factory=dict)
     gateway_api: pulumi.Resource | None = None
+    # The tier's ClusterIssuer, when the stack has one (a domain or an ACME account).
+    issuer: str | None = None
 
 
 def build(
@@ -137,6 +139,7 @@ def build(
         gateway=ingress.gateway,
         https_listeners=ingress.https_listeners,
         gateway_api=ingress.crds,
+        issuer=issuer if issuer in certificates.issuers else None,
     )
 
 
