@@ -629,3 +629,21 @@ def test_argocd_on_a_cloud_has_no_sops_key():
     assert config.sops_enabled() is False
     flux = config.model_copy(update={"gitops": None})
     assert flux.sops_enabled() is True
+
+
+@pytest.mark.parametrize(
+    ("host", "arn"),
+    [
+        ("123456789012.dkr.ecr.eu-west-1.amazonaws.com", "arn:aws:ecr:eu-west-1"),
+        ("123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn", "arn:aws-cn:ecr:cn-north-1"),
+        ("123456789012.dkr.ecr.us-gov-west-1.amazonaws.com", "arn:aws-us-gov:ecr:us-gov-west-1"),
+    ],
+)
+def test_an_ecr_source_is_named_in_its_region_s_partition(host, arn):
+    """The source-controller's pull policy names the repository; an ARN in another partition
+    than the registry's matches nothing."""
+    from kube_platform.stacks.wiring.gitops import _ecr_repository_arn
+
+    assert _ecr_repository_arn(f"oci://{host}/fleet/manifests") == (
+        f"{arn}:123456789012:repository/fleet/manifests"
+    )

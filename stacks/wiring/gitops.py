@@ -13,6 +13,7 @@ import yaml
 
 from kube_platform.components.cluster import Cluster
 from kube_platform.components.cluster.eks import DEFAULT_STORAGE_CLASS as EKS_DEFAULT_STORAGE_CLASS
+from kube_platform.components.cluster.eks_identity import partition
 from kube_platform.components.gitops import (
     ArgoCd,
     ArgoCdArgs,
@@ -216,8 +217,7 @@ def _ecr_repository_arn(url: str) -> str:
     parts = urlsplit(url)
     host = parts.hostname or ""
     account, _, _, region = host.split(".")[:4]
-    arn_partition = "aws-cn" if host.endswith(".cn") else "aws"
-    return f"arn:{arn_partition}:ecr:{region}:{account}:repository/{parts.path.strip('/')}"
+    return f"arn:{partition(region)}:ecr:{region}:{account}:repository/{parts.path.strip('/')}"
 
 
 def _decryption(cfg: StackConfig, secrets: PlatformSecrets) -> SopsDecryption | None:
