@@ -54,9 +54,9 @@ def test_nodes_join_after_the_cni_kube_proxy_and_pod_identity_agent(every_stack)
     assert order_problems(every_stack) == []
 
 
-def test_the_rule_catches_kube_proxy_installed_after_the_nodes(checked_run):
+def test_the_rule_catches_kube_proxy_installed_after_the_nodes(stack_run):
     """The order before this rule: kube-proxy waited for the node groups instead."""
-    run = checked_run("prod")
+    run = stack_run("prod")
     kube_proxy = next(a for a in run.of_type(ADDON) if a.inputs["addonName"] == "kube-proxy")
     groups = {g.urn for g in run.of_type(NODE_GROUP)}
     mutated = {

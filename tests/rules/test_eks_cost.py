@@ -57,9 +57,9 @@ def test_no_eks_stack_pays_for_nat_processing_of_s3_or_extended_support(every_st
     assert cost_problems(every_stack, region) == []
 
 
-def test_the_rule_catches_the_defaults(checked_run):
+def test_the_rule_catches_the_defaults(stack_run):
     """Before this rule, no S3 endpoint and no upgrade policy."""
-    run = copy.deepcopy(checked_run("staging"))
+    run = copy.deepcopy(stack_run("staging"))
     del run.of_type(CLUSTER)[0].inputs["upgradePolicy"]
     run.registrations = {u: r for u, r in run.registrations.items() if r.type != ENDPOINT}
     assert cost_problems(run, "eu-west-1") == [

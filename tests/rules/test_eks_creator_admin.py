@@ -52,9 +52,9 @@ def test_no_cluster_bootstraps_admin_for_its_creator(every_stack: Run):
         assert creator_admin_problems(cluster) == [], cluster.name
 
 
-def test_the_rule_catches_creator_admin_below_prod(checked_run):
+def test_the_rule_catches_creator_admin_below_prod(stack_run):
     """Before this rule, clusters below prod set the flag and nothing ignored its changes."""
-    cluster = copy.deepcopy(checked_run("staging").of_type(CLUSTER)[0])
+    cluster = copy.deepcopy(stack_run("staging").of_type(CLUSTER)[0])
     cluster.inputs["accessConfig"]["bootstrapClusterCreatorAdminPermissions"] = True
     cluster.ignore_changes = []
     assert creator_admin_problems(cluster) == [

@@ -161,11 +161,11 @@ def _with(run: Run, *added: Registration) -> Run:
     )
 
 
-def test_the_rules_catch_the_runner_as_it_was_an_admin(checked_run):
+def test_the_rules_catch_the_runner_as_it_was_an_admin(stack_run):
     """Before these rules, the runner's role had AdministratorAccess (`policyArns`) and an
     access entry with the cluster admin policy, and the webhook started a build for every
     queued job of the repository."""
-    run = checked_run("prod")
+    run = stack_run("prod")
     [role] = [r for r in run.of_type(ROLE) if r.name.endswith("-deploy-runner")]
     entry = run.of_type(ACCESS_TYPES[0])[0]
     [webhook] = run.of_type(WEBHOOK)
@@ -200,8 +200,8 @@ def test_the_rules_catch_the_runner_as_it_was_an_admin(checked_run):
     ]
 
 
-def test_the_rules_catch_a_loose_workflow_pattern_and_a_wider_policy(checked_run):
-    run = checked_run("prod")
+def test_the_rules_catch_a_loose_workflow_pattern_and_a_wider_policy(stack_run):
+    run = stack_run("prod")
     [webhook] = run.of_type(WEBHOOK)
     [policy] = [p for p in run.of_type(INLINE) if p.name.endswith("-deploy-runner")]
     document = json.loads(policy.inputs["policy"])

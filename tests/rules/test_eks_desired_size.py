@@ -48,10 +48,10 @@ def test_node_group_updates_send_the_current_desired_size(every_stack: Run):
     assert stale_size_problems(every_stack, project) == []
 
 
-def test_the_rule_catches_a_project_that_does_not_refresh(checked_run):
+def test_the_rule_catches_a_project_that_does_not_refresh(stack_run):
     """Before this rule, Pulumi.yaml had no `options`."""
     project = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
     del project["options"]
-    assert stale_size_problems(checked_run("prod"), project) == [
+    assert stale_size_problems(stack_run("prod"), project) == [
         "updates send the desired size recorded at creation (no refresh)"
     ]

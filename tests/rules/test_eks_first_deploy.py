@@ -159,10 +159,10 @@ def test_every_eks_stack_has_a_working_path_for_pulumi_up(every_stack: Run):
     assert first_deploy_problems(every_stack) == []
 
 
-def test_the_rule_catches_an_office_network_without_a_route(checked_run):
+def test_the_rule_catches_an_office_network_without_a_route(stack_run):
     """Before this rule, prod admitted 10.200.0.0/16 on the API port but routed nothing there,
     had no deploy runner and no public endpoint."""
-    run = checked_run("prod")
+    run = stack_run("prod")
     kept = {
         urn: r
         for urn, r in run.registrations.items()

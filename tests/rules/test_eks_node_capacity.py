@@ -27,7 +27,7 @@ from kube_platform.components.cluster import eks_node_groups
 from kube_platform.components.cluster.eks_node_groups import EksNodeGroupArgs
 from kube_platform.stacks import offline
 from kube_platform.stacks.offline import Run
-from tests.conftest import CHECKED_STACKS, ROOT
+from tests.conftest import CHECKED_STACKS, ROOT, stack_config
 
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 # Instance families and the image EKS documents for them (examples, not the full list).
@@ -115,12 +115,12 @@ def _node_groups(pools: list[EksNodeGroupArgs]) -> Run:
     return offline.run("test", config={}, program=program, project_dir=ROOT)
 
 
-def test_the_rule_catches_a_paid_node_in_an_idle_pool(checked_run):
+def test_the_rule_catches_a_paid_node_in_an_idle_pool(stack_run):
     """Before this rule, a pool of minimum 0 started one node (`max(minSize, 1)`)."""
-    run = copy.deepcopy(checked_run("staging"))
+    run = copy.deepcopy(stack_run("staging"))
     spot = _pool_groups(run, "platform-staging", "spot")
     spot[0].inputs["scalingConfig"]["desiredSize"] = 1
-    pools = CHECKED_STACKS["staging"].config()["platform:nodePools"]
+    pools = stack_config("staging")["platform:nodePools"]
     assert sizing_problems(run, pools) == [
         "pool spot starts with {'desiredSize': 1, 'minSize': 0, 'maxSize': 6}, not "
         "{'desiredSize': 0, 'minSize': 0, 'maxSize': 6}"

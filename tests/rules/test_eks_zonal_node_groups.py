@@ -55,9 +55,9 @@ def test_every_pool_has_a_node_group_in_each_zone(every_stack: Run):
     assert zonal_problems(every_stack) == []
 
 
-def test_the_rule_catches_a_node_group_across_zones(checked_run):
+def test_the_rule_catches_a_node_group_across_zones(stack_run):
     """Before this rule, a pool was one node group over every private subnet."""
-    run = copy.deepcopy(checked_run("staging"))
+    run = copy.deepcopy(stack_run("staging"))
     groups = run.of_type(NODE_GROUP)
     subnets = run.of_type("aws:eks/cluster:Cluster")[0].inputs["vpcConfig"]["subnetIds"]
     for group in groups:
