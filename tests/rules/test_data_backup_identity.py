@@ -40,7 +40,14 @@ def backup_identity_problems(run: offline.Run) -> list[str]:
     if not run.of_type(EKS_CLUSTER):
         return []
     roles = {r.outputs.get("arn"): r for r in run.of_type(ROLE)}
-    providers = {p.outputs.get("arn") for p in run.of_type(OIDC_PROVIDER)}
+    # The cluster's own issuer: another provider of the account (GitHub's, for CI) would let
+    # tokens of another issuer assume the role.
+    [eks] = run.of_type(EKS_CLUSTER)
+    issuer = eks.outputs["identities"][0]["oidcs"][0]["issuer"]
+    providers = {
+        p.outputs.get("arn") for p in run.of_type(OIDC_PROVIDER) if p.inputs["url"] == issuer
+    }
+    subject_claim = f"{issuer.removeprefix('https://')}:sub"
     associations = {
         (a.inputs.get("namespace"), a.inputs.get("serviceAccount"))
         for a in run.of_type(ASSOCIATION)
@@ -63,11 +70,11 @@ def backup_identity_problems(run: offline.Run) -> list[str]:
             continue
         [statement] = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
         claims = statement.get("Condition", {}).get("StringEquals", {})
-        subjects = [v for k, v in claims.items() if k.endswith(":sub")]
+        subjects = {k: v for k, v in claims.items() if k.endswith(":sub")}
         if (
             statement.get("Action") != "sts:AssumeRoleWithWebIdentity"
             or statement.get("Principal", {}).get("Federated") not in providers
-            or subjects != [f"system:serviceaccount:{namespace}:{name}"]
+            or subjects != {subject_claim: f"system:serviceaccount:{namespace}:{name}"}
         ):
             found.append(f"{name}: role {role.name} is not an IRSA role for {namespace}/{name}")
     return found
@@ -105,3 +112,40 @@ def test_a_cluster_bound_through_pod_identity_is_refused(stack_run):
         f"{name}: its service account has an EKS Pod Identity association",
         f"{name}: no {IRSA_ANNOTATION} annotation naming a platform role",
     ]
+
+
+def test_a_role_trusting_another_issuer_is_refused(stack_run):
+    """GitHub's OIDC provider lives in the same account (CI identities): a backup role trusting
+    it, for the same subject, would take tokens the cluster never issued."""
+    run = stack_run("staging")
+    cluster = next(c for c in run.of_type(PG_CLUSTER) if _uses_plugin(c.inputs["spec"]))
+    name, namespace = cluster.inputs["metadata"]["name"], cluster.inputs["metadata"]["namespace"]
+    annotations = cluster.inputs["spec"]["serviceAccountTemplate"]["metadata"]["annotations"]
+    role = next(
+        r for r in run.of_type(ROLE) if r.outputs.get("arn") == annotations[IRSA_ANNOTATION]
+    )
+    github = next(p for p in run.of_type(OIDC_PROVIDER) if "token.actions" in p.inputs["url"])
+    changed = copy.deepcopy(role)
+    changed.inputs["assumeRolePolicy"] = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": "sts:AssumeRoleWithWebIdentity",
+                    "Principal": {"Federated": github.outputs["arn"]},
+                    "Condition": {
+                        "StringEquals": {
+                            "token.actions.githubusercontent.com:sub": (
+                                f"system:serviceaccount:{namespace}:{name}"
+                            )
+                        }
+                    },
+                }
+            ],
+        }
+    )
+    registrations = {**run.registrations, changed.urn: changed}
+    assert backup_identity_problems(
+        offline.Run(run.stack, run.preview, registrations, run.outputs, [])
+    ) == [f"{name}: role {role.name} is not an IRSA role for {namespace}/{name}"]
