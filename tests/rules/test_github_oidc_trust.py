@@ -38,6 +38,8 @@ def github_trust_findings(r: Registration) -> list[str]:
                 findings.append(f"{r.name}: trust does not pin the audience sts.amazonaws.com")
             if not subjects or any("*" in s or not s.startswith("repo:") for s in subjects):
                 findings.append(f"{r.name}: trust does not pin exact subjects: {subjects}")
+            elif len({s.split(":")[1] for s in subjects}) != 1:
+                findings.append(f"{r.name}: trust admits more than one repository: {subjects}")
     if r.type == "gcp:iam/workloadIdentityPoolProvider:WorkloadIdentityPoolProvider":
         condition = r.inputs.get("attributeCondition", "")
         for claim in ("assertion.repository_id ==", "assertion.repository_owner_id =="):
@@ -97,4 +99,20 @@ def test_the_rule_fires_on_a_pool_admitting_any_repository(stack_run):
         f"{provider.name}: the pool's condition does not pin assertion.repository_id",
         f"{provider.name}: the pool's condition does not pin assertion.repository_owner_id",
         f"{provider.name}: the pool's condition does not pin exact subjects",
+    ]
+
+
+def test_the_rule_fires_on_a_second_repository(stack_run):
+    role = next(
+        r
+        for r in stack_run("prod").of_type("aws:iam/role:Role")
+        if r.inputs["name"] == "platform-prod-ci-deploy"
+    )
+    trust = json.loads(role.inputs["assumeRolePolicy"])
+    equals = trust["Statement"][0]["Condition"]["StringEquals"]
+    subjects = [equals[f"{ISSUER}:sub"], "repo:someone-else/fork:ref:refs/heads/main"]
+    equals[f"{ISSUER}:sub"] = subjects
+    loose = dataclasses.replace(role, inputs={**role.inputs, "assumeRolePolicy": json.dumps(trust)})
+    assert github_trust_findings(loose) == [
+        f"{role.name}: trust admits more than one repository: {subjects}"
     ]
