@@ -68,6 +68,13 @@ def findings(run: offline.Run) -> list[str]:
         )
     elif any(r.inputs["namespace"] == node_namespace for r in run.of_type(RELEASE)):
         found.append(f"a release installs into node-exporter's namespace {node_namespace}")
+    else:
+        found += [
+            f"{r.name} is created in node-exporter's namespace {node_namespace}"
+            for r in run.registrations.values()
+            if r.type.startswith("kubernetes:")
+            and (r.inputs.get("metadata") or {}).get("namespace") == node_namespace
+        ]
     if levels.get(release.inputs["namespace"]) != "restricted":
         found.append(f"{release.name}: the monitoring namespace is not restricted")
     return found
@@ -110,3 +117,16 @@ def test_node_exporter_in_the_monitoring_namespace_is_refused(stack_run):
         f"{_stack(run).name}: node-exporter shares the monitoring namespace, whose level must "
         "then allow host access"
     ]
+
+
+def test_another_object_in_node_exporter_s_namespace_is_refused(stack_run):
+    """A privileged namespace admits any pod: nothing but node-exporter may live there."""
+    run = stack_run("dev")
+    namespace = _stack(run).inputs["values"]["prometheus-node-exporter"]["namespaceOverride"]
+    intruder = copy.deepcopy(run.of_type("kubernetes:core/v1:ConfigMap")[0])
+    intruder.urn, intruder.name = "urn:intruder", "intruder"
+    intruder.inputs["metadata"]["namespace"] = namespace
+    mutated = offline.Run(
+        run.stack, run.preview, {**run.registrations, intruder.urn: intruder}, run.outputs, []
+    )
+    assert findings(mutated) == [f"intruder is created in node-exporter's namespace {namespace}"]
