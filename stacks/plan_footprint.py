@@ -51,10 +51,10 @@ class Workload:
 
     def runs(self, values: Any) -> bool:
         for path, default in self.enabled:
-            value = _value(values, path)
+            value = value_at(values, path)
             if (default if value is None else value) is not True:
                 return False
-        return self.replaced_by is None or _value(values, self.replaced_by) is not True
+        return self.replaced_by is None or value_at(values, self.replaced_by) is not True
 
 
 # Chart -> its long-running workloads, read at the pinned chart versions (values.yaml).
@@ -206,7 +206,8 @@ class Footprint:
         return sum(r.total_cpu for r in chosen), sum(r.total_memory for r in chosen)
 
 
-def _value(values: Any, path: str) -> Any:
+def value_at(values: Any, path: str) -> Any:
+    """The Helm value at a dotted `path` (`server.metrics.enabled`), None where it is unset."""
     for part in path.split("."):
         if not isinstance(values, dict) or part not in values:
             return None
@@ -214,7 +215,8 @@ def _value(values: Any, path: str) -> Any:
     return values
 
 
-def _chart(release: Registration) -> str:
+def chart_name(release: Registration) -> str:
+    """The chart a Helm release installs: the last part of its chart reference."""
     return str(release.inputs.get("chart", "")).rstrip("/").rsplit("/", 1)[-1]
 
 
@@ -241,17 +243,17 @@ def footprint(run: Run) -> Footprint:
     missing: list[str] = []
     for release in sorted(run.of_type(RELEASE), key=lambda r: r.name):
         values = release.inputs.get("values") or {}
-        for workload in CHART_WORKLOADS.get(_chart(release), ()):
+        for workload in CHART_WORKLOADS.get(chart_name(release), ()):
             if not workload.runs(values):
                 continue
-            cpu, memory = _requests(_value(values, workload.resources))
+            cpu, memory = _requests(value_at(values, workload.resources))
             if cpu is None or memory is None:
                 missing.append(f"{release.name}: {workload.name}")
                 continue
             if workload.daemonset:
                 pods = nodes
             else:
-                replicas = _value(values, workload.replicas) if workload.replicas else None
+                replicas = value_at(values, workload.replicas) if workload.replicas else None
                 pods = int(replicas if replicas is not None else workload.default_replicas)
             reservations.append(
                 Reservation(

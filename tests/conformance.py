@@ -16,6 +16,7 @@ import yaml
 
 from kube_platform.components.kubernetes.helm import merge_values
 from kube_platform.stacks.offline import COMPUTED, Registration
+from kube_platform.stacks.plan_footprint import chart_name
 from tests import cel
 from tests.conftest import SCHEMAS
 
@@ -268,10 +269,6 @@ def object_findings(r: Registration, k8s_version: str) -> list[str]:
     if is_builtin(r, k8s_version):
         return kubernetes_findings(r, k8s_version)
     return crd_findings(r)
-
-
-def chart_name(r: Registration) -> str:
-    return str(r.inputs.get("chart", "")).rstrip("/").rsplit("/", 1)[-1]
 
 
 def chart_folder(r: Registration) -> Path:

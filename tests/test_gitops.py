@@ -34,6 +34,7 @@ from kube_platform.stacks import offline, plan_footprint
 from kube_platform.stacks.config import StackConfig
 from tests import conformance
 from tests.conftest import ROOT, stack_config
+from tests.traffic_runs import listener_for
 
 INSTANCE = "kubernetes:fluxcd.controlplane.io/v1:FluxInstance"
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -506,13 +507,8 @@ def test_argocd_ui_is_served_only_through_the_gateway_over_https(stack_run):
     run = stack_run("argocd")
     [route] = argocd_routes(run)
     hostname = "argocd.demo.platform.internal"
-    [listener] = [
-        listener
-        for gateway in run.registrations.values()
-        if gateway.inputs.get("kind") == "Gateway"
-        for listener in gateway.inputs["spec"]["listeners"]
-        if listener["name"] == route.inputs["spec"]["parentRefs"][0]["sectionName"]
-    ]
+    [parent] = route.inputs["spec"]["parentRefs"]
+    [listener] = listener_for(run, parent)
     assert (listener["protocol"], listener["hostname"]) == ("HTTPS", hostname)
     # Only Argo CD's namespace, marked by the platform, may attach to it.
     admitted = listener["allowedRoutes"]["namespaces"]["selector"]["matchLabels"]

@@ -14,10 +14,11 @@ from typing import Any
 import pytest
 import yaml
 
-from kube_platform.components.gitops.facts import CONFIG_MAP, FACTS, KEY_PREFIX
+from kube_platform.components.gitops.facts import FACTS, KEY_PREFIX
 from kube_platform.stacks.offline import Registration
 from tests import conformance, sops_age
 from tests.conftest import ROOT, SCHEMAS
+from tests.test_gitops import facts_of
 from tests.traffic_runs import admits, listener_for, namespace_labels
 
 STARTER = ROOT / "examples" / "gitops"
@@ -68,15 +69,6 @@ def flux_tree(entry_point: str) -> list[tuple[Path, dict[str, Any]]]:
     return found
 
 
-def published_facts(run) -> dict[str, str]:
-    [config_map] = [
-        r
-        for r in run.of_type("kubernetes:core/v1:ConfigMap")
-        if r.inputs["metadata"]["name"] == CONFIG_MAP
-    ]
-    return config_map.inputs["data"]
-
-
 def variables(document: dict[str, Any]) -> set[str]:
     metadata = document.get("metadata", {})
     if DISABLED in {**metadata.get("labels", {}), **metadata.get("annotations", {})}:
@@ -119,7 +111,7 @@ def decrypted(path: Path, document: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.mark.parametrize("entry_point", sorted(FLUX_ENTRY_POINTS))
 def test_every_variable_is_a_fact_the_stack_publishes(stack_run, entry_point):
-    facts = published_facts(stack_run(FLUX_ENTRY_POINTS[entry_point]))
+    facts = facts_of(stack_run(FLUX_ENTRY_POINTS[entry_point]))
     missing = set()
     for path, document in flux_tree(entry_point):
         local = document.get("spec", {}).get("postBuild", {}).get("substitute", {})
@@ -130,7 +122,7 @@ def test_every_variable_is_a_fact_the_stack_publishes(stack_run, entry_point):
 @needs_schemas
 @pytest.mark.parametrize("entry_point", sorted(FLUX_ENTRY_POINTS))
 def test_every_manifest_validates_once_substituted(stack_run, entry_point):
-    facts = published_facts(stack_run(FLUX_ENTRY_POINTS[entry_point]))
+    facts = facts_of(stack_run(FLUX_ENTRY_POINTS[entry_point]))
     findings = []
     for path, document in flux_tree(entry_point):
         body = substituted(decrypted(path, document), facts)
@@ -274,7 +266,7 @@ def _matches(listener_hostname: str | None, hostname: str) -> bool:
 @pytest.mark.parametrize("entry_point", sorted(FLUX_ENTRY_POINTS))
 def test_the_starter_routes_are_served_by_the_stack_gateway(stack_run, entry_point):
     run = stack_run(FLUX_ENTRY_POINTS[entry_point])
-    facts = published_facts(run)
+    facts = facts_of(run)
     routes = [
         substituted(document, facts)
         for _, document in flux_tree(entry_point)
@@ -292,9 +284,7 @@ def test_the_argocd_starter_routes_are_served_by_the_stack_gateway(stack_run):
 def test_a_route_for_a_name_no_listener_serves_is_found(stack_run):
     run = stack_run("dev")
     [route] = [
-        substituted(d, published_facts(run))
-        for _, d in flux_tree("dev")
-        if d.get("kind") == "HTTPRoute"
+        substituted(d, facts_of(run)) for _, d in flux_tree("dev") if d.get("kind") == "HTTPRoute"
     ]
     route["spec"]["hostnames"] = ["elsewhere.dev.platform.internal"]
     assert route_findings(run, [route]) == [

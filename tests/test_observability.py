@@ -487,7 +487,7 @@ def test_the_footprint_table_reads_real_chart_keys():
             assert _has(defaults, w.resources), (chart, w.resources)
             if w.replicas is not None:
                 assert _has(defaults, w.replicas), (chart, w.replicas)
-                default = plan_footprint._value(defaults, w.replicas)
+                default = plan_footprint.value_at(defaults, w.replicas)
                 assert default in (None, w.default_replicas), (chart, w.replicas, default)
 
 

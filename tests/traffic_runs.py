@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+from collections.abc import Callable
 from typing import Any
 
 from kube_platform.stacks import offline
@@ -244,3 +245,11 @@ def editable(run: Run, *types: str) -> Run:
         urn: copy.deepcopy(r) if r.type in types else r for urn, r in run.registrations.items()
     }
     return dataclasses.replace(run, registrations=registrations)
+
+
+def mutated(run: Run, type_: str, change: Callable[[Registration], None]) -> Run:
+    """`run` with `change` applied to copies of its registrations of `type_`."""
+    edited = editable(run, type_)
+    for registration in edited.of_type(type_):
+        change(registration)
+    return edited

@@ -3,9 +3,8 @@ checked on every stack that runs Argo CD. Each rule also fires on a violating in
 
 from __future__ import annotations
 
-import copy
-
 from kube_platform.stacks.offline import Registration, Run
+from tests.traffic_runs import listener_for, mutated
 
 SECRET = "kubernetes:core/v1:Secret"
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -67,7 +66,7 @@ def server_speaks_http_behind_the_gateway(run: Run) -> list[str]:
             findings.append(
                 f"{route.name}: TLS ends at the Gateway, so the server must run insecure"
             )
-        protocols = {_listener_protocol(run, p.get("sectionName")) for p in _parents(route)}
+        protocols = {item["protocol"] for p in _parents(route) for item in listener_for(run, p)}
         if protocols != {"HTTPS"}:
             findings.append(f"{route.name}: attached to a listener other than an HTTPS one")
     return findings
@@ -75,18 +74,6 @@ def server_speaks_http_behind_the_gateway(run: Run) -> list[str]:
 
 def _parents(route: Registration) -> list[dict]:
     return route.inputs["spec"]["parentRefs"]
-
-
-def _listener_protocol(run: Run, section: str | None) -> str | None:
-    """The protocol of the platform Gateway's listener `section` (None: every listener)."""
-    protocols = {
-        listener["protocol"]
-        for gateway in run.registrations.values()
-        if gateway.inputs.get("kind") == "Gateway"
-        for listener in gateway.inputs["spec"]["listeners"]
-        if section is None or listener["name"] == section
-    }
-    return protocols.pop() if len(protocols) == 1 else None
 
 
 def test_argocd_server_speaks_http_behind_the_gateway(every_stack):
@@ -167,16 +154,6 @@ def test_argocd_routes_and_dashboard_name_the_services_the_chart_renders(every_s
     assert services_are_the_ones_the_chart_renders(every_stack) == []
 
 
-def _mutated(run: Run, type_: str, change) -> Run:
-    """`run` with `change` applied to copies of its registrations of `type_`."""
-    registrations = dict(run.registrations)
-    for urn, registration in registrations.items():
-        if registration.type == type_:
-            registrations[urn] = copy.deepcopy(registration)
-            change(registrations[urn])
-    return Run(run.stack, run.preview, registrations, run.outputs, run.unknown_invokes)
-
-
 def test_the_argocd_rules_fire(stack_run):
     run = stack_run("argocd")
 
@@ -192,15 +169,15 @@ def test_the_argocd_rules_fire(stack_run):
         if r.inputs["chart"] == "argo-cd":
             r.inputs["values"]["configs"]["secret"] = {"argocdServerAdminPassword": "$2a$10$x"}
 
-    assert declarative_secrets_are_labelled(_mutated(run, SECRET, unlabel))
-    assert server_speaks_http_behind_the_gateway(_mutated(run, RELEASE, secure))
-    assert admin_password_not_in_values(_mutated(run, RELEASE, password))
+    assert declarative_secrets_are_labelled(mutated(run, SECRET, unlabel))
+    assert server_speaks_http_behind_the_gateway(mutated(run, RELEASE, secure))
+    assert admin_password_not_in_values(mutated(run, RELEASE, password))
 
     def default_names(r):
         if r.inputs["chart"] == "argo-cd":
             del r.inputs["values"]["fullnameOverride"]
 
-    assert services_are_the_ones_the_chart_renders(_mutated(run, RELEASE, default_names)) == [
+    assert services_are_the_ones_the_chart_renders(mutated(run, RELEASE, default_names)) == [
         "argocd-route: backend 'argocd-server', but the chart's Service is 'argo-cd-argocd-server'",
         "the Argo CD dashboard selects jobs argocd-<component>-metrics; the chart names the "
         "metrics Services argo-cd-argocd-<component>-metrics",

@@ -3,11 +3,10 @@ every stack that runs Flux. Each rule also fires on a violating input below."""
 
 from __future__ import annotations
 
-import copy
-
 import yaml
 
 from kube_platform.stacks.offline import Run
+from tests.traffic_runs import mutated
 
 INSTANCE = "kubernetes:fluxcd.controlplane.io/v1:FluxInstance"
 ALERT = "kubernetes:notification.toolkit.fluxcd.io/v1beta3:Alert"
@@ -161,16 +160,6 @@ def test_facts_exist_before_the_first_sync(every_stack):
 # --- the rules fire on violating inputs -------------------------------------------------------
 
 
-def _mutated(run: Run, type_: str, change) -> Run:
-    """`run` with `change` applied to copies of its registrations of `type_`."""
-    registrations = dict(run.registrations)
-    for urn, registration in registrations.items():
-        if registration.type == type_:
-            registrations[urn] = copy.deepcopy(registration)
-            change(registrations[urn])
-    return Run(run.stack, run.preview, registrations, run.outputs, run.unknown_invokes)
-
-
 def test_the_flux_rules_fire(stack_run):
     prod, gke = stack_run("prod"), stack_run("gke-staging")
 
@@ -189,8 +178,8 @@ def test_the_flux_rules_fire(stack_run):
     def no_facts(r):
         r.dependencies = [d for d in r.dependencies if "ConfigMap" not in d]
 
-    assert one_instance_named_flux_beside_the_operator(_mutated(prod, INSTANCE, rename))
-    assert sync_provider_fits_the_source(_mutated(gke, INSTANCE, github_on_oci))
-    assert sops_decrypts_at_the_controller_level(_mutated(prod, INSTANCE, object_level))
-    assert alerts_name_their_namespaces(_mutated(prod, ALERT, wildcard))
-    assert facts_exist_before_the_sync(_mutated(prod, INSTANCE, no_facts))
+    assert one_instance_named_flux_beside_the_operator(mutated(prod, INSTANCE, rename))
+    assert sync_provider_fits_the_source(mutated(gke, INSTANCE, github_on_oci))
+    assert sops_decrypts_at_the_controller_level(mutated(prod, INSTANCE, object_level))
+    assert alerts_name_their_namespaces(mutated(prod, ALERT, wildcard))
+    assert facts_exist_before_the_sync(mutated(prod, INSTANCE, no_facts))

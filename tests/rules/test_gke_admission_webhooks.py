@@ -27,6 +27,7 @@ import yaml
 
 from kube_platform.components.data.postgres_operator import WEBHOOK_PORT
 from kube_platform.stacks import offline
+from kube_platform.stacks.plan_footprint import chart_name
 from tests.conformance import CHART_SCHEMAS
 from tests.conftest import SCHEMAS
 
@@ -166,10 +167,6 @@ WEBHOOK_SERVERS: dict[str, WebhookServers] = {
 }
 
 
-def _chart(release: offline.Registration) -> str:
-    return str(release.inputs.get("chart", "")).rstrip("/").rsplit("/", 1)[-1]
-
-
 def _lookup(values: dict[str, Any], defaults: dict[str, Any]) -> Callable[[str], Any]:
     def value(path: str) -> Any:
         node: Any = values
@@ -188,7 +185,7 @@ def unreachable_webhooks(run: offline.Run) -> list[str]:
         return []
     found = []
     for release in run.of_type(RELEASE):
-        chart = _chart(release)
+        chart = chart_name(release)
         servers = WEBHOOK_SERVERS.get(chart)
         if servers is None:
             found.append(
@@ -226,7 +223,7 @@ def gke_run(stack_run) -> offline.Run:
 def _with_release(run: offline.Run, chart: str, values: dict[str, Any]) -> offline.Run:
     """`run` with the release of `chart` given other values (or added when absent)."""
     registrations = dict(run.registrations)
-    matching = [r for r in run.of_type(RELEASE) if _chart(r) == chart]
+    matching = [r for r in run.of_type(RELEASE) if chart_name(r) == chart]
     release = copy.deepcopy(matching[0] if matching else run.of_type(RELEASE)[0])
     release.inputs["chart"] = chart
     release.inputs["values"] = values
@@ -238,13 +235,15 @@ def _with_release(run: offline.Run, chart: str, values: dict[str, Any]) -> offli
 
 
 def test_the_postgres_operator_webhook_is_moved_off_the_chart_default(gke_run):
-    [operator] = [r for r in gke_run.of_type(RELEASE) if _chart(r) == "cloudnative-pg"]
+    [operator] = [r for r in gke_run.of_type(RELEASE) if chart_name(r) == "cloudnative-pg"]
     assert operator.inputs["values"]["webhook"]["port"] == WEBHOOK_PORT
 
 
 def test_the_chart_default_cloudnative_pg_port_is_unreachable(gke_run):
     values = copy.deepcopy(
-        next(r for r in gke_run.of_type(RELEASE) if _chart(r) == "cloudnative-pg").inputs["values"]
+        next(r for r in gke_run.of_type(RELEASE) if chart_name(r) == "cloudnative-pg").inputs[
+            "values"
+        ]
     )
     del values["webhook"]
     assert unreachable_webhooks(_with_release(gke_run, "cloudnative-pg", values)) == [

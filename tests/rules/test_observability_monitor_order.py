@@ -26,6 +26,7 @@ import copy
 
 from kube_platform.components import versions
 from kube_platform.stacks import offline
+from kube_platform.stacks.plan_footprint import chart_name, value_at
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 CRDS = "kubernetes:yaml/v2:ConfigGroup"
@@ -47,18 +48,6 @@ CHART_MONITORS = {
 }
 
 
-def _value(values: dict, path: str):
-    for part in path.split("."):
-        if not isinstance(values, dict) or part not in values:
-            return None
-        values = values[part]
-    return values
-
-
-def _chart(r: offline.Registration) -> str:
-    return str(r.inputs.get("chart", "")).rstrip("/").rsplit("/", 1)[-1]
-
-
 def _crd_installers(run: offline.Run) -> set[str]:
     return {
         r.urn
@@ -73,8 +62,8 @@ def unordered_monitors(run: offline.Run) -> list[str]:
     for r in run.registrations.values():
         monitor_object = str(r.inputs.get("apiVersion", "")).startswith(f"{GROUP}/")
         chart_monitor = r.type == RELEASE and any(
-            _value(r.inputs.get("values") or {}, path) is True
-            for path in CHART_MONITORS.get(_chart(r), ())
+            value_at(r.inputs.get("values") or {}, path) is True
+            for path in CHART_MONITORS.get(chart_name(r), ())
         )
         if (monitor_object or chart_monitor) and not installers & set(r.dependencies):
             found.append(f"{r.name} does not wait for the prometheus-operator CRDs")
@@ -93,9 +82,9 @@ def test_the_rule_sees_monitors_of_every_kind(stack_run):
     kinds = {r.inputs.get("kind") for r in run.registrations.values() if "monitoring" in r.type}
     assert {"PodMonitor", "ServiceMonitor", "PrometheusRule", "AlertmanagerConfig"} <= kinds
     charts = {
-        _chart(r)
+        chart_name(r)
         for r in run.of_type(RELEASE)
-        if any(_value(r.inputs["values"], p) for p in CHART_MONITORS.get(_chart(r), ()))
+        if any(value_at(r.inputs["values"], p) for p in CHART_MONITORS.get(chart_name(r), ()))
     }
     assert {"cert-manager", "traefik", "external-dns", "external-secrets"} <= charts
 

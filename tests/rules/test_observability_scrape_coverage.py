@@ -49,6 +49,7 @@ import copy
 
 from kube_platform.components.cluster import eks_autoscaler
 from kube_platform.stacks import offline
+from kube_platform.stacks.plan_footprint import chart_name, value_at
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 SERVICE_MONITOR = "kubernetes:monitoring.coreos.com/v1:ServiceMonitor"
@@ -85,29 +86,17 @@ SCRAPED: dict[str, tuple[str, ...] | None] = {
 }
 
 
-def _value(values: dict, path: str):
-    for part in path.split("."):
-        if not isinstance(values, dict) or part not in values:
-            return None
-        values = values[part]
-    return values
-
-
-def _chart(r: offline.Registration) -> str:
-    return str(r.inputs.get("chart", "")).rstrip("/").rsplit("/", 1)[-1]
-
-
 def unscraped(run: offline.Run) -> list[str]:
-    if not any(_chart(r) == "kube-prometheus-stack" for r in run.of_type(RELEASE)):
+    if not any(chart_name(r) == "kube-prometheus-stack" for r in run.of_type(RELEASE)):
         return []  # monitoring is off in this stack
     found = []
     for release in run.of_type(RELEASE):
-        chart = _chart(release)
+        chart = chart_name(release)
         if chart not in SCRAPED:
             found.append(f"{release.name}: chart {chart!r} has no entry in SCRAPED")
             continue
         paths = SCRAPED[chart] or ()
-        off = [p for p in paths if _value(release.inputs.get("values") or {}, p) is not True]
+        off = [p for p in paths if value_at(release.inputs.get("values") or {}, p) is not True]
         if off:
             found.append(f"{release.name}: {chart} is not scraped ({', '.join(off)} not true)")
         if chart == "cluster-autoscaler" and not _autoscaler_monitor(run):
@@ -171,7 +160,7 @@ def test_every_platform_piece_is_scraped(every_stack):
 
 def test_the_autoscaler_monitor_matches_the_chart_service(stack_run):
     run = stack_run("prod")
-    [autoscaler] = [r for r in run.of_type(RELEASE) if _chart(r) == "cluster-autoscaler"]
+    [autoscaler] = [r for r in run.of_type(RELEASE) if chart_name(r) == "cluster-autoscaler"]
     # The chart names its Service's `app.kubernetes.io/name` `<cloudProvider>-cluster-autoscaler`
     # and its instance label after the release.
     assert autoscaler.inputs["name"] == eks_autoscaler.SERVICE_LABELS["app.kubernetes.io/instance"]
