@@ -141,6 +141,34 @@ BAD_ARGUMENTS = {
         "log_retention_days",
         "CloudWatch Logs cannot keep logs for 100 days; use one of its periods, e.g. 90",
     ),
+    "a backup interval in days": (
+        PostgresClusterArgs,
+        postgres_args(backups={"schedule": "@every 1d", "path_prefix": "test"}),
+        "backups.schedule",
+        "'@every 1d' is not a schedule the platform can read ('1d' is not a duration; write "
+        "whole numbers with the units ns, us, ms, s, m or h, such as '6h' or '1h30m')",
+    ),
+    "a backup interval of zero": (
+        PostgresClusterArgs,
+        postgres_args(backups={"schedule": "@every 0s", "path_prefix": "test"}),
+        "backups.schedule",
+        "'@every 0s' is not a schedule the platform can read ('0s' is a zero duration; use a "
+        "positive one, such as '6h')",
+    ),
+    "a backup interval that is no duration": (
+        PostgresClusterArgs,
+        postgres_args(backups={"schedule": "@every soon", "path_prefix": "test"}),
+        "backups.schedule",
+        "'@every soon' is not a schedule the platform can read ('soon' is not a duration; write "
+        "whole numbers with the units ns, us, ms, s, m or h, such as '6h' or '1h30m')",
+    ),
+    "a backup interval with a number but no unit": (
+        PostgresClusterArgs,
+        postgres_args(backups={"schedule": "@every 1h30", "path_prefix": "test"}),
+        "backups.schedule",
+        "'@every 1h30' is not a schedule the platform can read ('1h30' is not a duration; write "
+        "whole numbers with the units ns, us, ms, s, m or h, such as '6h' or '1h30m')",
+    ),
     "a public endpoint open to everyone": (
         GkeClusterArgs,
         gke_args(authorized_networks=("0.0.0.0/0",)),
@@ -219,6 +247,26 @@ SHARED_RULES = {
         base(databases=[{"name": "orders", "storage": {"size": "50GB"}}]),
         "platform:databases[0].storage.size",
         "a storage size in GB",
+    ),
+    "backup interval in days": (
+        base(databases=[{"name": "orders", "backups": {"schedule": "@every 1d"}}]),
+        "platform:databases[0].backups.schedule",
+        "a backup interval in days",
+    ),
+    "backup interval of zero": (
+        base(databases=[{"name": "orders", "backups": {"schedule": "@every 0s"}}]),
+        "platform:databases[0].backups.schedule",
+        "a backup interval of zero",
+    ),
+    "backup interval that is no duration": (
+        base(databases=[{"name": "orders", "backups": {"schedule": "@every soon"}}]),
+        "platform:databases[0].backups.schedule",
+        "a backup interval that is no duration",
+    ),
+    "backup interval without a unit": (
+        base(databases=[{"name": "orders", "backups": {"schedule": "@every 1h30"}}]),
+        "platform:databases[0].backups.schedule",
+        "a backup interval with a number but no unit",
     ),
     "open endpoint": (
         cloud({**GKE, "gke": {**GKE["gke"], "authorizedNetworks": ["0.0.0.0/0"]}}),
