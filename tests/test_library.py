@@ -25,6 +25,7 @@ from kube_platform.components.cluster import (
 )
 from kube_platform.components.data.postgres import PostgresClusterArgs
 from kube_platform.components.errors import ConfigurationError
+from kube_platform.components.traffic.ingress import IngressArgs
 from kube_platform.stacks import loader
 from tests.test_config_errors import EKS, GKE, POOL, base, cloud
 
@@ -168,6 +169,20 @@ BAD_ARGUMENTS = {
         "backups.schedule",
         "'@every 1h30' is not a schedule the platform can read ('1h30' is not a duration; write "
         "whole numbers with the units ns, us, ms, s, m or h, such as '6h' or '1h30m')",
+    ),
+    "a wildcard and the name its listener is spelled as": (
+        IngressArgs,
+        {
+            "tls_secret_name": "platform-tls",
+            "route_namespaces": (
+                {"name": "a", "hostnames": ("*.a.example.com",)},
+                {"name": "b", "hostnames": ("wildcard.a.example.com",)},
+            ),
+        },
+        "",
+        "'wildcard.a.example.com' and '*.a.example.com' would both get the HTTPS listener "
+        "'wildcard.a.example.com' (a listener name spells '*' as 'wildcard'); list only one of "
+        "them",
     ),
     "a public endpoint open to everyone": (
         GkeClusterArgs,
