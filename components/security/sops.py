@@ -280,10 +280,11 @@ def aws_key_policy(
     """The SOPS key policy: only `decrypter` decrypts, `administrators` manage, nobody grants.
 
     Administrators are matched on `aws:PrincipalArn` rather than named as principals: the
-    condition holds for every session of a role, in any account, and keeps holding if the role
-    is deleted and created again (a role named as principal would not, locking the key). They
-    still need an IAM policy allowing those actions, as does the rest of the account for the
-    read-only statement."""
+    condition holds for every session of a role and keeps holding if the role is deleted and
+    created again (a role named as principal would not, locking the key). For administrators
+    of this account the key policy alone grants those actions; one of another account also
+    needs an IAM policy there allowing them. The read-only statement names the account root,
+    so it grants each principal of the account only through an IAM policy of its own."""
     root = f"arn:{partition}:iam::{account}:root"
     statements: list[dict[str, Any]] = [
         {
