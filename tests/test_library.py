@@ -25,6 +25,7 @@ from kube_platform.components.cluster import (
 )
 from kube_platform.components.data.postgres import PostgresClusterArgs
 from kube_platform.components.errors import ConfigurationError
+from kube_platform.components.kubernetes.resources import Resources
 from kube_platform.components.traffic.ingress import IngressArgs
 from kube_platform.stacks import loader
 from tests.test_config_errors import EKS, GKE, POOL, base, cloud
@@ -183,6 +184,18 @@ BAD_ARGUMENTS = {
         "'wildcard.a.example.com' and '*.a.example.com' would both get the HTTPS listener "
         "'wildcard.a.example.com' (a listener name spells '*' as 'wildcard'); list only one of "
         "them",
+    ),
+    "a CPU request of nothing": (
+        Resources,
+        {"cpu": "0", "memory": "64Mi"},
+        "cpu",
+        "'0' is not a CPU amount; write cores ('2', '0.5') or millicores ('500m')",
+    ),
+    "a memory limit in gigabytes": (
+        Resources,
+        {"cpu": "50m", "memory": "64Mi", "memory_limit": "1GB"},
+        "memory_limit",
+        "'1GB' is not a memory size; write a Kubernetes quantity in Mi or Gi, such as '2Gi'",
     ),
     "a public endpoint open to everyone": (
         GkeClusterArgs,
