@@ -30,6 +30,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from kube_platform.components.cluster import Cluster, WorkloadIdentityRequest
+from kube_platform.components.cluster.eks_deployer import deploying_identity
 from kube_platform.components.cluster.eks_identity import partition
 from kube_platform.components.errors import ConfigurationError
 from kube_platform.components.validation import (
@@ -201,12 +202,7 @@ class SopsKey(pulumi.ComponentResource):
         cluster, args = self._cluster, self._args
         opts = pulumi.InvokeOptions(provider=cluster.cloud_provider)
         caller = aws.get_caller_identity_output(opts=opts)
-        administrators: pulumi.Input[list[str]] = list(args.administrators)
-        if not args.administrators:
-            # The deploying identity; for an assumed role, the role rather than the session.
-            administrators = aws.iam.get_session_context_output(
-                arn=caller.arn, opts=opts
-            ).issuer_arn.apply(lambda arn: [arn])
+        administrators = list(args.administrators) or [deploying_identity(cluster.cloud_provider)]
         arn_partition = partition(cluster.region or "")
         policy = pulumi.Output.all(caller.account_id, decrypter, administrators).apply(
             lambda p: json.dumps(
