@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from promql_parser import MatrixSelector, VectorSelector, parse
 
+from kube_platform.components.data.schedule import longest_gap_seconds
 from kube_platform.components.observability import alerting
 from kube_platform.components.observability.alerts import (
     EXPORTED_METRICS,
@@ -169,6 +170,22 @@ def test_a_gke_stack_watches_each_pool_against_its_own_maximum(stack_run):
     ]
     ksm = stack.inputs["values"]["kube-state-metrics"]
     assert ksm["metricLabelsAllowlist"] == ["nodes=[cloud.google.com/gke-nodepool]"]
+
+
+@pytest.mark.parametrize(
+    ("schedule", "seconds"),
+    [
+        ("@every 1h30m", 5400),
+        ("@every 90000ms", 90),
+        # robfig/cron runs an interval in whole seconds, at least one.
+        ("@every 1500ms", 1),
+        ("@every 500ms", 1),
+        ("@every 2000000us", 2),
+        ("@daily", 86400),
+    ],
+)
+def test_the_backup_age_reads_the_interval_as_cloudnativepg_does(schedule, seconds):
+    assert longest_gap_seconds(schedule) == seconds
 
 
 def test_dev_has_no_backup_or_node_pool_alerts(stack_run):

@@ -25,6 +25,8 @@ from kube_platform.components.cluster import (
 )
 from kube_platform.components.data.postgres import PostgresClusterArgs
 from kube_platform.components.errors import ConfigurationError
+from kube_platform.components.kubernetes.resources import Resources
+from kube_platform.components.traffic.ingress import IngressArgs
 from kube_platform.stacks import loader
 from tests.test_config_errors import EKS, GKE, POOL, base, cloud
 
@@ -141,6 +143,60 @@ BAD_ARGUMENTS = {
         "log_retention_days",
         "CloudWatch Logs cannot keep logs for 100 days; use one of its periods, e.g. 90",
     ),
+    "a backup interval in days": (
+        PostgresClusterArgs,
+        postgres_args(backups={"schedule": "@every 1d", "path_prefix": "test"}),
+        "backups.schedule",
+        "'@every 1d' is not a schedule the platform can read ('1d' is not a duration; write "
+        "whole numbers with the units ns, us, ms, s, m or h, such as '6h' or '1h30m')",
+    ),
+    "a backup interval of zero": (
+        PostgresClusterArgs,
+        postgres_args(backups={"schedule": "@every 0s", "path_prefix": "test"}),
+        "backups.schedule",
+        "'@every 0s' is not a schedule the platform can read ('0s' is a zero duration; use a "
+        "positive one, such as '6h')",
+    ),
+    "a backup interval that is no duration": (
+        PostgresClusterArgs,
+        postgres_args(backups={"schedule": "@every soon", "path_prefix": "test"}),
+        "backups.schedule",
+        "'@every soon' is not a schedule the platform can read ('soon' is not a duration; write "
+        "whole numbers with the units ns, us, ms, s, m or h, such as '6h' or '1h30m')",
+    ),
+    "a backup interval with a number but no unit": (
+        PostgresClusterArgs,
+        postgres_args(backups={"schedule": "@every 1h30", "path_prefix": "test"}),
+        "backups.schedule",
+        "'@every 1h30' is not a schedule the platform can read ('1h30' is not a duration; write "
+        "whole numbers with the units ns, us, ms, s, m or h, such as '6h' or '1h30m')",
+    ),
+    "a wildcard and the name its listener is spelled as": (
+        IngressArgs,
+        {
+            "tls_secret_name": "platform-tls",
+            "route_namespaces": (
+                {"name": "a", "hostnames": ("*.a.example.com",)},
+                {"name": "b", "hostnames": ("wildcard.a.example.com",)},
+            ),
+        },
+        "",
+        "'wildcard.a.example.com' and '*.a.example.com' would both get the HTTPS listener "
+        "'wildcard.a.example.com' (a listener name spells '*' as 'wildcard'); list only one of "
+        "them",
+    ),
+    "a CPU request of nothing": (
+        Resources,
+        {"cpu": "0", "memory": "64Mi"},
+        "cpu",
+        "'0' is not a CPU amount; write cores ('2', '0.5') or millicores ('500m')",
+    ),
+    "a memory limit in gigabytes": (
+        Resources,
+        {"cpu": "50m", "memory": "64Mi", "memory_limit": "1GB"},
+        "memory_limit",
+        "'1GB' is not a memory size; write a Kubernetes quantity in Mi or Gi, such as '2Gi'",
+    ),
     "a public endpoint open to everyone": (
         GkeClusterArgs,
         gke_args(authorized_networks=("0.0.0.0/0",)),
@@ -219,6 +275,26 @@ SHARED_RULES = {
         base(databases=[{"name": "orders", "storage": {"size": "50GB"}}]),
         "platform:databases[0].storage.size",
         "a storage size in GB",
+    ),
+    "backup interval in days": (
+        base(databases=[{"name": "orders", "backups": {"schedule": "@every 1d"}}]),
+        "platform:databases[0].backups.schedule",
+        "a backup interval in days",
+    ),
+    "backup interval of zero": (
+        base(databases=[{"name": "orders", "backups": {"schedule": "@every 0s"}}]),
+        "platform:databases[0].backups.schedule",
+        "a backup interval of zero",
+    ),
+    "backup interval that is no duration": (
+        base(databases=[{"name": "orders", "backups": {"schedule": "@every soon"}}]),
+        "platform:databases[0].backups.schedule",
+        "a backup interval that is no duration",
+    ),
+    "backup interval without a unit": (
+        base(databases=[{"name": "orders", "backups": {"schedule": "@every 1h30"}}]),
+        "platform:databases[0].backups.schedule",
+        "a backup interval with a number but no unit",
     ),
     "open endpoint": (
         cloud({**GKE, "gke": {**GKE["gke"], "authorizedNetworks": ["0.0.0.0/0"]}}),

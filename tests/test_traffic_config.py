@@ -132,6 +132,22 @@ CASES = {
         "platform:access.namespaces[0].hostnames: 'a.apps.example.com' is listed twice; list "
         "it once",
     ),
+    "a wildcard and the name its listener is spelled as": (
+        base(
+            ingress=DOMAIN,
+            access={
+                "namespaces": [
+                    {
+                        "name": "a",
+                        "hostnames": ["*.a.apps.example.com", "wildcard.a.apps.example.com"],
+                    }
+                ]
+            },
+        ),
+        "platform:access.namespaces[0].hostnames: 'wildcard.a.apps.example.com' and "
+        "'*.a.apps.example.com' would both get the HTTPS listener 'wildcard.a.apps.example.com' "
+        "(a listener name spells '*' as 'wildcard'); list only one of them",
+    ),
     "a wildcard hostname from Let's Encrypt without DNS-01": (
         cloud(
             EKS,

@@ -232,8 +232,8 @@ class EksCluster(Cluster):
         """Build the cluster `name` (the prefix of every child's name) from `args`.
 
         With `args.in_cluster` on, the deploying identity must be one of
-        `args.admin_principals` (or the deploy runner's role): it is checked before anything
-        is created. `opts` applies to the component itself (e.g. `protect`, `aliases`).
+        `args.admin_principals`: it is checked before anything is created. `opts` applies to
+        the component itself (e.g. `protect`, `aliases`).
         """
         super().__init__("platform:index:EksCluster", name, None, opts)
         self.region = args.region

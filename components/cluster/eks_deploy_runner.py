@@ -33,12 +33,12 @@ import pulumi_aws as aws
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from kube_platform.components import versions
+from kube_platform.components.ci.github import GithubRepositoryName
 from kube_platform.components.cluster import eks_identity
 
 _CONNECTION_ARN = re.compile(
     r"^arn:aws[a-z-]*:(codeconnections|codestar-connections):[a-z0-9-]+:\d{12}:connection/[\w-]+$"
 )
-_REPOSITORY = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})/[A-Za-z0-9._-]{1,100}$")
 BUILD_TIMEOUT_MINUTES = 120
 # `name:` of .github/workflows/deploy.yml, the only workflow whose jobs the runner takes.
 DEPLOY_WORKFLOW = "Deploy"
@@ -52,7 +52,9 @@ class EksDeployRunnerArgs(BaseModel):
     connection_arn: str = Field(
         description="ARN of an available CodeConnections connection to GitHub."
     )
-    repository: str = Field(description="GitHub repository `<owner>/<name>` whose jobs it runs.")
+    repository: GithubRepositoryName = Field(
+        description="GitHub repository `<owner>/<name>` whose jobs it runs."
+    )
     workflow: str = Field(
         DEPLOY_WORKFLOW,
         min_length=1,
@@ -68,13 +70,6 @@ class EksDeployRunnerArgs(BaseModel):
     def _connection(cls, value: str) -> str:
         if not _CONNECTION_ARN.match(value):
             raise ValueError(f"'{value}' is not a CodeConnections connection ARN")
-        return value
-
-    @field_validator("repository")
-    @classmethod
-    def _repository(cls, value: str) -> str:
-        if not _REPOSITORY.match(value):
-            raise ValueError(f"'{value}' is not a GitHub repository `<owner>/<name>`")
         return value
 
 

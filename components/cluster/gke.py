@@ -80,8 +80,8 @@ class GkeClusterArgs(BaseModel):
     region: GcpRegion = Field(description="Region of the regional cluster, e.g. `europe-west1`.")
     zones: tuple[str, ...] = Field(description="Zones of `region` the nodes run in.")
     kubernetes_version: KubernetesVersion = Field(
-        description="Minimum Kubernetes minor version, e.g. 1.35; asked for while the release "
-        "channel offers it, else the cluster starts at the channel's default."
+        description="Minimum Kubernetes minor version, e.g. 1.35; asked for when the release "
+        "channel's default is older. A channel that does not offer it yet is an error."
     )
     release_channel: GkeReleaseChannel = Field(
         "REGULAR", description="GKE release channel; GKE upgrades within it."

@@ -19,7 +19,21 @@ DESCRIPTORS = {
 }
 _MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"]
 _DAYS = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"]
-_DURATION_RE = re.compile(r"(\d+)(h|m|s)")
+# `@every` takes a Go duration (time.ParseDuration); the platform reads whole numbers of its
+# units, in nanoseconds.
+_UNIT_NANOSECONDS = {
+    "ns": 1,
+    "us": 1_000,
+    "\u00b5s": 1_000,  # micro sign
+    "\u03bcs": 1_000,  # Greek mu, which Go accepts as well
+    "ms": 1_000_000,
+    "s": 1_000_000_000,
+    "m": 60_000_000_000,
+    "h": 3_600_000_000_000,
+}
+_PART = rf"(\d+)({'|'.join(sorted(_UNIT_NANOSECONDS, key=len, reverse=True))})"
+_PART_RE = re.compile(_PART)
+_DURATION_RE = re.compile(rf"(?:{_PART})+")
 # Long enough to see every yearly schedule twice.
 _HORIZON_DAYS = 800
 
@@ -51,16 +65,29 @@ def _number(text: str, names: list[str] | None, low: int) -> int:
     return int(text)
 
 
+def _every_seconds(duration: str) -> int:
+    """The gap of `@every <duration>`: robfig/cron truncates it to whole seconds, at least one."""
+    if not _DURATION_RE.fullmatch(duration):
+        raise ValueError(
+            f"'{duration}' is not a duration; write whole numbers with the units ns, us, ms, s, "
+            "m or h, such as '6h' or '1h30m'"
+        )
+    nanoseconds = sum(int(n) * _UNIT_NANOSECONDS[unit] for n, unit in _PART_RE.findall(duration))
+    if nanoseconds == 0:
+        raise ValueError(f"'{duration}' is a zero duration; use a positive one, such as '6h'")
+    return max(1, nanoseconds // 1_000_000_000)
+
+
 def longest_gap_seconds(schedule: str) -> int:
     """The longest time between two consecutive runs of `schedule` (six fields, a
     descriptor such as `@daily`, or `@every 6h`)."""
     text = schedule.strip()
     if text.startswith("@every "):
-        parts = _DURATION_RE.findall(text.removeprefix("@every "))
-        seconds = sum(int(n) * {"h": 3600, "m": 60, "s": 1}[unit] for n, unit in parts)
-        if seconds <= 0:
-            raise ValueError(f"'{schedule}' has no duration")
-        return seconds
+        return _every_seconds(text.removeprefix("@every "))
+    if text.startswith("@") and text not in DESCRIPTORS:
+        raise ValueError(
+            f"'{text}' is not a descriptor; use {', '.join(DESCRIPTORS)} or '@every <duration>'"
+        )
     fields = DESCRIPTORS.get(text, text).split()
     if len(fields) != 6:
         raise ValueError(f"'{schedule}' does not have six fields")

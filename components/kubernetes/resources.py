@@ -11,10 +11,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-_CPU_RE = re.compile(r"^([1-9][0-9]*m|[0-9]+(\.[0-9]+)?)$")
-_MEMORY_RE = re.compile(r"^[1-9][0-9]*(Mi|Gi)$")
+from kube_platform.components.validation import CpuAmount, MemorySize
 
 
 class Resources(BaseModel):
@@ -22,25 +21,11 @@ class Resources(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    cpu: str = Field(description="CPU request: cores (`0.5`) or millicores (`50m`).")
-    memory: str = Field(description="Memory request, e.g. `128Mi`.")
-    memory_limit: str | None = Field(
+    cpu: CpuAmount = Field(description="CPU request: cores (`0.5`) or millicores (`50m`).")
+    memory: MemorySize = Field(description="Memory request, e.g. `128Mi`.")
+    memory_limit: MemorySize | None = Field(
         None, description="Memory limit (the container is restarted above it); None: none."
     )
-
-    @field_validator("cpu")
-    @classmethod
-    def _cpu(cls, value: str) -> str:
-        if not _CPU_RE.match(value):
-            raise ValueError(f"{value!r} is not a CPU amount; write '0.5' or '500m'")
-        return value
-
-    @field_validator("memory", "memory_limit")
-    @classmethod
-    def _memory(cls, value: str | None) -> str | None:
-        if value is not None and not _MEMORY_RE.match(value):
-            raise ValueError(f"{value!r} is not a memory size; write e.g. '128Mi' or '1Gi'")
-        return value
 
     def values(self) -> dict[str, Any]:
         """The Kubernetes `resources` block."""

@@ -30,6 +30,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from kube_platform.components.cluster import Cluster, WorkloadIdentityRequest
+from kube_platform.components.cluster.eks_deployer import deploying_identity
 from kube_platform.components.cluster.eks_identity import partition
 from kube_platform.components.errors import ConfigurationError
 from kube_platform.components.validation import (
@@ -201,12 +202,7 @@ class SopsKey(pulumi.ComponentResource):
         cluster, args = self._cluster, self._args
         opts = pulumi.InvokeOptions(provider=cluster.cloud_provider)
         caller = aws.get_caller_identity_output(opts=opts)
-        administrators: pulumi.Input[list[str]] = list(args.administrators)
-        if not args.administrators:
-            # The deploying identity; for an assumed role, the role rather than the session.
-            administrators = aws.iam.get_session_context_output(
-                arn=caller.arn, opts=opts
-            ).issuer_arn.apply(lambda arn: [arn])
+        administrators = list(args.administrators) or [deploying_identity(cluster.cloud_provider)]
         arn_partition = partition(cluster.region or "")
         policy = pulumi.Output.all(caller.account_id, decrypter, administrators).apply(
             lambda p: json.dumps(
@@ -280,10 +276,11 @@ def aws_key_policy(
     """The SOPS key policy: only `decrypter` decrypts, `administrators` manage, nobody grants.
 
     Administrators are matched on `aws:PrincipalArn` rather than named as principals: the
-    condition holds for every session of a role, in any account, and keeps holding if the role
-    is deleted and created again (a role named as principal would not, locking the key). They
-    still need an IAM policy allowing those actions, as does the rest of the account for the
-    read-only statement."""
+    condition holds for every session of a role and keeps holding if the role is deleted and
+    created again (a role named as principal would not, locking the key). For administrators
+    of this account the key policy alone grants those actions; one of another account also
+    needs an IAM policy there allowing them. The read-only statement names the account root,
+    so it grants each principal of the account only through an IAM policy of its own."""
     root = f"arn:{partition}:iam::{account}:root"
     statements: list[dict[str, Any]] = [
         {

@@ -5,7 +5,7 @@ serves."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import pulumi
@@ -171,6 +171,8 @@ class Certificates(pulumi.ComponentResource):
         self._cluster, self._name_prefix, self._args = cluster, name, args
         namespace = platform_namespace(cluster, args.namespace, self)
 
+        # Each workload's requests: as given, else the default.
+        requests = {**DEFAULT_RESOURCES, **args.resources}
         zone = args.dns_zone
         annotations: dict[str, Any] = {}
         ready: list[pulumi.Resource] = []
@@ -201,7 +203,7 @@ class Certificates(pulumi.ComponentResource):
                 approve_signer_names=approve_signer_names(
                     acme=args.acme_email is not None, private_ca=args.private_ca is not None
                 ),
-                resources={**DEFAULT_RESOURCES, **args.resources},
+                resources=requests,
                 monitoring=args.monitoring_crds is not None,
             ),
             extra_values=args.extra_values,
@@ -222,9 +224,7 @@ class Certificates(pulumi.ComponentResource):
                 requester_after=list(cert.depends_on) if cert else [],
                 high_availability=args.high_availability,
                 parent=self,
-                resources=args.resources.get(
-                    "approver-policy", DEFAULT_RESOURCES["approver-policy"]
-                ),
+                resources=requests["approver-policy"],
                 monitoring_crds=args.monitoring_crds,
             ).issuer
         solvers = acme_solvers(args.http01_gateway, zone, credentials)
@@ -387,12 +387,12 @@ def cert_manager_values(
     high_availability: bool,
     service_account_annotations: dict[str, Any],
     *,
+    resources: Mapping[str, Resources],
     approve_signer_names: list[str] | None = None,
-    resources: dict[str, Resources] | None = None,
     monitoring: bool = False,
 ) -> dict[str, Any]:
-    """Values for the pinned cert-manager chart (keys from its values.schema.json)."""
-    requests = {**DEFAULT_RESOURCES, **(resources or {})}
+    """Values for the pinned cert-manager chart (keys from its values.schema.json); `resources`
+    holds the requests of the controller, webhook and cainjector."""
     values: dict[str, Any] = {
         # The chart owns the CRDs and keeps them on uninstall, so certificates survive it.
         "crds": {"enabled": True, "keep": True},
@@ -403,9 +403,9 @@ def cert_manager_values(
             "gatewayAPI": {"enabled": True},
         },
         "serviceAccount": {"name": SERVICE_ACCOUNT, "annotations": service_account_annotations},
-        "resources": requests["controller"].values(),
-        "webhook": {"resources": requests["webhook"].values()},
-        "cainjector": {"resources": requests["cainjector"].values()},
+        "resources": resources["controller"].values(),
+        "webhook": {"resources": resources["webhook"].values()},
+        "cainjector": {"resources": resources["cainjector"].values()},
     }
     if monitoring:
         values = merge_values(values, scrapes.cert_manager_values())

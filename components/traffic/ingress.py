@@ -4,6 +4,7 @@ listener per hostname an admitted namespace may serve) and the load balancer in 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, Literal
 
 import pulumi
@@ -131,6 +132,10 @@ class IngressArgs(BaseModel):
         repeated = sorted({h for h in hostnames if hostnames.count(h) > 1})
         if repeated:
             raise ValueError(f"hostnames listed more than once: {', '.join(repeated)}")
+        for position, hostname in enumerate(hostnames):
+            clash = listener_name_clash(hostname, hostnames[:position])
+            if clash is not None:
+                raise ValueError(clash)
         if len(hostnames) > MAX_HTTPS_LISTENERS:
             raise ValueError(
                 f"{len(hostnames)} hostnames need as many HTTPS listeners; a Gateway holds at "
@@ -321,6 +326,19 @@ def https_listener_name(hostname: str) -> str:
     """The listener (a route's `sectionName`) for `hostname`: the hostname itself, with a
     leading `*` spelled `wildcard` (section names allow only letters, digits, `-` and `.`)."""
     return hostname.replace("*", "wildcard", 1) if hostname.startswith("*.") else hostname
+
+
+def listener_name_clash(hostname: str, others: Iterable[str]) -> str | None:
+    """Why `hostname` cannot get its own HTTPS listener next to `others`, or None: `*.x` and
+    `wildcard.x` would share a listener name, and the API server rejects the Gateway."""
+    name = https_listener_name(hostname)
+    for other in others:
+        if other != hostname and https_listener_name(other) == name:
+            return (
+                f"'{hostname}' and '{other}' would both get the HTTPS listener '{name}' (a "
+                "listener name spells '*' as 'wildcard'); list only one of them"
+            )
+    return None
 
 
 def _listener(name: str, port: int, protocol: str, namespaces: dict) -> dict[str, Any]:

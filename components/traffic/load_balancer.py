@@ -222,7 +222,7 @@ def aws_load_balancer_controller(
     vpc_id: pulumi.Input[str],
     high_availability: bool,
     parent: pulumi.Resource,
-    resources: Resources | None = None,
+    resources: Resources,
     monitoring_crds: pulumi.Resource | None = None,
 ) -> k8s.helm.v3.Release:
     """The AWS Load Balancer Controller, acting through EKS Pod Identity. With
@@ -248,7 +248,7 @@ def aws_load_balancer_controller(
         },
         # Pods are registered as NLB targets directly (VPC CNI gives them VPC addresses).
         "defaultTargetType": "ip",
-        "resources": (resources or Resources(cpu="50m", memory="128Mi")).values(),
+        "resources": resources.values(),
         # Two replicas always: its webhooks fail closed, so one pod down blocks Services.
         "replicaCount": 2,
         "podDisruptionBudget": {"maxUnavailable": 1},

@@ -76,7 +76,7 @@ def private_ca(
     requester_after: Sequence[pulumi.Resource],
     high_availability: bool,
     parent: pulumi.Resource,
-    resources: Resources | None = None,
+    resources: Resources,
     monitoring_crds: pulumi.Resource | None = None,
 ) -> PrivateCa:
     """The root (generated in the cluster), the `private-ca` ClusterIssuer, approver-policy
@@ -217,14 +217,14 @@ def approval_policy_spec(args: PrivateCaArgs) -> dict[str, Any]:
 
 
 def approver_policy_values(
-    high_availability: bool, resources: Resources | None = None, *, monitoring: bool = False
+    high_availability: bool, resources: Resources, *, monitoring: bool = False
 ) -> dict[str, Any]:
     """Values for the pinned approver-policy chart (keys from its values.schema.json)."""
     values: dict[str, Any] = {
         "crds": {"enabled": True, "keep": True},
         # It may approve or deny for the private CA alone; cert-manager approves the rest.
         "app": {"approveSignerNames": [SIGNER]},
-        "resources": (resources or Resources(cpu="20m", memory="64Mi")).values(),
+        "resources": resources.values(),
     }
     if monitoring:
         values = merge_values(values, scrapes.approver_policy_values())

@@ -14,15 +14,6 @@ from kube_platform.components.validation.core import checked, matching
 
 _PG_IDENTIFIER_RE = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _RETENTION_RE = re.compile(r"^[1-9][0-9]*[dwm]$")
-_CRON_DESCRIPTORS = {
-    "@yearly",
-    "@annually",
-    "@monthly",
-    "@weekly",
-    "@daily",
-    "@midnight",
-    "@hourly",
-}
 _S3_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 BACKUP_PATH_RE = re.compile(
     r"^(?P<scheme>s3|gs)://(?P<bucket>[a-z0-9][a-z0-9._-]{1,221}[a-z0-9])(/\S*)?$"
@@ -46,10 +37,9 @@ def _postgres_major(value: Any) -> int:
 
 def _backup_schedule(value: Any) -> str:
     text = str(value).strip()
-    if text in _CRON_DESCRIPTORS or text.startswith("@every "):
-        return text
+    descriptor = text.startswith("@")
     fields = text.split()
-    if len(fields) != 6:
+    if not descriptor and len(fields) != 6:
         raise ValueError(
             f"'{text}' has {len(fields)} fields; a backup schedule has six, seconds first "
             "(second minute hour day-of-month month day-of-week), such as '0 0 2 * * *'"
@@ -60,9 +50,12 @@ def _backup_schedule(value: Any) -> str:
     try:
         longest_gap_seconds(text)
     except ValueError as exc:
+        problem = f"'{text}' is not a schedule the platform can read ({exc})"
+        if descriptor:  # the reason already says how to write one
+            raise ValueError(problem) from None
         raise ValueError(
-            f"'{text}' is not a schedule the platform can read ({exc}); use numbers, names, "
-            "'*', ranges, lists and steps, such as '0 0 2 * * *' or '0 30 */6 * * *'"
+            f"{problem}; use numbers, names, '*', ranges, lists and steps, such as "
+            "'0 0 2 * * *' or '0 30 */6 * * *'"
         ) from None
     return text
 
@@ -92,7 +85,8 @@ PgIdentifier = matching(
 ConnectionLimit = Annotated[int, Field(ge=-1)]
 """A role's connection limit; -1 is unlimited."""
 BackupSchedule = checked(_backup_schedule)
-"""A backup schedule: six cron fields, seconds first, or a descriptor such as `@daily`."""
+"""A backup schedule: six cron fields, seconds first, or a descriptor such as `@daily` or
+`@every 6h`."""
 Retention = matching(
     _RETENTION_RE,
     "is not a retention period; write a number and d, w or m (days, weeks, months), such as '30d'",

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from pydantic import Field
 
 from kube_platform.components.security.private_access import Tailnet, TailscaleTag
-from kube_platform.components.traffic.ingress import MAX_HTTPS_LISTENERS
+from kube_platform.components.traffic.ingress import MAX_HTTPS_LISTENERS, listener_name_clash
 from kube_platform.components.validation import Hostname, KubernetesName
 from kube_platform.stacks.config.base import ConfigModel
 from kube_platform.stacks.types import SecretValue
@@ -191,6 +191,11 @@ def _hostname_problems(cfg: StackConfig) -> list[tuple[str, str]]:
         same = [h for k, n, h in owners if (k, n) == (key, namespace)]
         if same.count(hostname) > 1:
             found.append((key, f"'{hostname}' is listed twice; list it once"))
+        # Across namespaces such names overlap, which is reported below.
+        earlier = [h for k, n, h in owners[:position] if (k, n) == (key, namespace)]
+        clash = listener_name_clash(hostname, earlier)
+        if clash is not None:
+            found.append((key, clash))
         for other_key, other, taken in owners[:position]:
             if other != namespace and overlaps(hostname, taken):
                 found.append(
