@@ -311,6 +311,17 @@ class GitOpsConfig(ConfigModel):
 # --- cross-key checks ----------------------------------------------------------------------
 
 
+def argocd_hostname(cfg: StackConfig) -> str | None:
+    """Where the Argo CD UI is served: as configured, else `argocd.<ingress.domain>`; None
+    unless Argo CD is the engine and exposed, and there is a domain."""
+    gitops = cfg.gitops
+    if gitops is None or gitops.engine != "argocd" or not gitops.argocd.expose:
+        return None
+    if cfg.ingress.domain is None:
+        return None
+    return gitops.argocd.hostname or f"argocd.{cfg.ingress.domain}"
+
+
 def problems(cfg: StackConfig) -> list[tuple[str, str]]:
     """GitOps problems: (key path, message) pairs."""
     gitops = cfg.gitops

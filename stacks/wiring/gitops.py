@@ -33,7 +33,11 @@ from kube_platform.components.security.secrets import SecretStoreRef
 from kube_platform.components.security.sops import ENCRYPTED_REGEX
 from kube_platform.stacks import footprint
 from kube_platform.stacks.config import GitOpsConfig, GitOpsCredentialsConfig, StackConfig
-from kube_platform.stacks.config.gitops import COMMIT_STATUS_NOTIFIERS, oci_registry_cloud
+from kube_platform.stacks.config.gitops import (
+    COMMIT_STATUS_NOTIFIERS,
+    argocd_hostname,
+    oci_registry_cloud,
+)
 from kube_platform.stacks.wiring.secrets import GITOPS_NAMESPACES, PlatformSecrets, secret_prefix
 from kube_platform.stacks.wiring.traffic import Traffic
 
@@ -280,11 +284,9 @@ def _https_address(url: str) -> str:
 
 
 def _argocd_route(cfg: StackConfig, traffic: Traffic) -> ArgoCdRoute | None:
-    assert cfg.gitops is not None
-    argocd = cfg.gitops.argocd
-    if not argocd.expose or cfg.ingress.domain is None:
+    hostname = argocd_hostname(cfg)
+    if hostname is None:
         return None
-    hostname = argocd.hostname or f"argocd.{cfg.ingress.domain}"
     assert traffic.gateway_api is not None
     return ArgoCdRoute(
         hostname=hostname,
