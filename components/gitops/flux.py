@@ -50,6 +50,7 @@ from kube_platform.components.validation import (
 )
 
 INSTANCE_API_VERSION = "fluxcd.controlplane.io/v1"
+FLUX_NAMESPACE = "flux-system"
 NOTIFICATION_API_VERSION = "notification.toolkit.fluxcd.io/v1beta3"
 # The operator accepts one FluxInstance, named `flux` (a CEL rule of its CRD).
 INSTANCE_NAME = "flux"
@@ -165,7 +166,7 @@ class FluxArgs(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
     namespace: KubernetesName = Field(
-        "flux-system", description="Namespace of the operator and Flux."
+        FLUX_NAMESPACE, description="Namespace of the operator and Flux."
     )
     cluster_type: Literal["kubernetes", "aws", "gcp"] = Field(
         "kubernetes", description="FluxInstance `cluster.type`."

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
+from kube_platform.components.gitops.flux import FLUX_NAMESPACE
 from kube_platform.components.validation import (
     AgeRecipient,
     DomainName,
@@ -30,7 +31,6 @@ _GAR_HOST_RE = re.compile(r"^[a-z0-9-]+-docker\.pkg\.dev$")
 
 CHAT_NOTIFIERS = ("slack", "discord", "msteams", "googlechat")
 COMMIT_STATUS_NOTIFIERS = ("github", "gitlab")
-FLUX_DECRYPT_NAMESPACE = "flux-system"
 FLUX_DECRYPT_SERVICE_ACCOUNT = "kustomize-controller"
 
 
@@ -557,11 +557,11 @@ def _sops_problems(cfg: StackConfig, gitops: GitOpsConfig) -> list[tuple[str, st
             ("gitops.sops.enabled", f"SOPS decryption needs a key and this stack has none; {fix}")
         )
     decrypter = (cfg.secrets.sops.decrypt_namespace, cfg.secrets.sops.decrypt_service_account)
-    if cfg.sops_enabled() and decrypter != (FLUX_DECRYPT_NAMESPACE, FLUX_DECRYPT_SERVICE_ACCOUNT):
+    if cfg.sops_enabled() and decrypter != (FLUX_NAMESPACE, FLUX_DECRYPT_SERVICE_ACCOUNT):
         found.append(
             (
                 "secrets.sops.decryptServiceAccount",
-                f"Flux decrypts as {FLUX_DECRYPT_NAMESPACE}/{FLUX_DECRYPT_SERVICE_ACCOUNT}, but "
+                f"Flux decrypts as {FLUX_NAMESPACE}/{FLUX_DECRYPT_SERVICE_ACCOUNT}, but "
                 f"the SOPS key lets only {decrypter[0]}/{decrypter[1]} decrypt; remove "
                 "secrets.sops.decryptNamespace and decryptServiceAccount",
             )
