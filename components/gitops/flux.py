@@ -40,6 +40,7 @@ from kube_platform.components.gitops.facts import CONFIG_MAP, facts_config_map
 from kube_platform.components.kubernetes.helm import helm_release, merge_values
 from kube_platform.components.kubernetes.namespace import platform_namespace
 from kube_platform.components.kubernetes.resources import Resources, check_workloads, requests_of
+from kube_platform.components.observability.crds import monitoring_object
 from kube_platform.components.observability.scrapes import gitops_monitoring_values
 from kube_platform.components.validation import (
     Duration,
@@ -383,15 +384,15 @@ class Flux(pulumi.ComponentResource):
         """The controllers' own metrics (reconciliations, work queues, API requests: the Flux
         dashboard's panels). The operator's ServiceMonitor covers only the operator, which
         reports every Flux object's readiness (`flux_resource_info`, what the alert reads)."""
-        k8s.apiextensions.CustomResource(
+        monitoring_object(
+            self._cluster,
             f"{self._name}-controllers-monitor",
-            api_version="monitoring.coreos.com/v1",
             kind="PodMonitor",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=CONTROLLERS_MONITOR, namespace=self._args.namespace
-            ),
+            metadata={"name": CONTROLLERS_MONITOR, "namespace": self._args.namespace},
             spec=controllers_monitor_spec(self._args.namespace),
-            opts=self._cluster.child_opts(self, depends_on=[*before, monitoring_crds]),
+            crds=monitoring_crds,
+            parent=self,
+            depends_on=before,
         )
 
     # --- notifications ------------------------------------------------------------------------
