@@ -29,7 +29,6 @@ _KNOWN_HOSTS_LINE_RE = re.compile(r"^\S+ (ssh-|ecdsa-|sk-)\S+ [A-Za-z0-9+/=]+( .
 _ECR_HOST_RE = re.compile(r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$")
 _GAR_HOST_RE = re.compile(r"^[a-z0-9-]+-docker\.pkg\.dev$")
 
-CHAT_NOTIFIERS = ("slack", "discord", "msteams", "googlechat")
 COMMIT_STATUS_NOTIFIERS = ("github", "gitlab")
 FLUX_DECRYPT_SERVICE_ACCOUNT = "kustomize-controller"
 
