@@ -135,6 +135,11 @@ class GitOpsCredentialsConfig(ConfigModel):
         """The config key of this kind's secret value."""
         return "token" if self.kind == "token" else "privateKey"
 
+    @property
+    def secret_value(self) -> SecretValue | None:
+        """This kind's secret value from config; None when it comes from `secretKey`."""
+        return self.token if self.kind == "token" else self.private_key
+
 
 class GitOpsRepositoryConfig(ConfigModel):
     """The fleet repository and this stack's place in it."""
@@ -243,8 +248,13 @@ class GitOpsNotificationsConfig(ConfigModel):
     )
 
     @property
+    def commit_status(self) -> bool:
+        """Whether this type sets commit statuses (with a token) rather than posting to chat."""
+        return self.type in COMMIT_STATUS_NOTIFIERS
+
+    @property
     def secret_part(self) -> str:
-        return "token" if self.type in COMMIT_STATUS_NOTIFIERS else "address"
+        return "token" if self.commit_status else "address"
 
 
 class GitOpsImageAutomationConfig(ConfigModel):
@@ -461,7 +471,7 @@ def _credential_problems(cfg: StackConfig, gitops: GitOpsConfig) -> list[tuple[s
         schemes = " or ".join(f"{s}://" for s in allowed[creds.kind])
         found.append((f"{key}.kind", f"{creds.kind} credentials work with {schemes} URLs only"))
     secret_part = creds.secret_part
-    has_secret = getattr(creds, "token" if secret_part == "token" else "private_key") is not None
+    has_secret = creds.secret_value is not None
     if has_secret and creds.secret_key is not None:
         found.append(
             (
@@ -607,7 +617,7 @@ def _notification_problems(cfg: StackConfig, gitops: GitOpsConfig) -> list[tuple
                 "`pulumi config set --secret --path` instead",
             )
         )
-    if notes.type in COMMIT_STATUS_NOTIFIERS and gitops.repository.is_oci:
+    if notes.commit_status and gitops.repository.is_oci:
         found.append(
             (
                 f"{key}.type",
