@@ -77,6 +77,7 @@ DEFAULT_RESOURCES: dict[str, Resources] = {
 WORKLOADS = tuple(DEFAULT_RESOURCES)
 # Every Flux controller Deployment has one container, the manager (fluxcd/flux2 manifests).
 MANAGER = "/spec/template/spec/containers/0"
+MANAGER_REQUESTS = f"{MANAGER}/resources/requests"
 # The PodMonitor of the controllers: flux-operator v0.58.1 config/monitoring/flux-controllers.yaml.
 CONTROLLERS_MONITOR = "flux-controllers"
 CONTROLLER_LABEL = "app.kubernetes.io/part-of"
@@ -596,7 +597,7 @@ def requests_patch(controller: str, resources: Resources) -> dict[str, Any]:
     operations: list[dict[str, Any]] = [
         {
             "op": "add",
-            "path": f"{MANAGER}/resources/requests",
+            "path": MANAGER_REQUESTS,
             "value": {"cpu": resources.cpu, "memory": resources.memory},
         }
     ]
