@@ -169,8 +169,8 @@ def validate_protected(args: ResourceValidationArgs, report: ReportViolation) ->
 
 
 def validate_kubernetes_provider(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    kind = args.resource_type
-    if not kind.startswith("kubernetes:") or kind.startswith("pulumi:providers:"):
+    # The provider itself is `pulumi:providers:kubernetes`, so this skips it too.
+    if not args.resource_type.startswith("kubernetes:"):
         return
     provider = args.provider
     if provider is None or provider.name.startswith("default"):

@@ -74,12 +74,6 @@ def _reference(args: argparse.Namespace) -> int:
     return 0
 
 
-def _stack_config(args: argparse.Namespace):
-    from kube_platform.stacks import loader
-
-    return loader.from_stack_file(args.stack, Path(args.project_dir))
-
-
 def _check_context(args: argparse.Namespace) -> int:
     from kube_platform.stacks import kube_context, loader
 

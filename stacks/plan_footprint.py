@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from kube_platform.components.gitops.flux import MANAGER_REQUESTS
 from kube_platform.components.kubernetes.resources import mebibytes, millicores
 from kube_platform.stacks.offline import Registration, Run
 
@@ -29,8 +30,8 @@ OBJECT_STORE = "kubernetes:barmancloud.cnpg.io/v1:ObjectStore"
 EKS_NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 GKE_NODE_POOL = "gcp:container/nodePool:NodePool"
 FLUX_INSTANCE = "kubernetes:fluxcd.controlplane.io/v1:FluxInstance"
-# Where a JSON patch sets a Flux controller's requests: its only container, the manager.
-FLUX_REQUESTS = "/spec/template/spec/containers/0/resources/requests"
+# Where the Flux component's JSON patches set a controller's requests (its manager container).
+FLUX_REQUESTS = MANAGER_REQUESTS
 
 
 @dataclass(frozen=True)

@@ -205,6 +205,12 @@ def test_the_root_kustomization_substitutes_the_facts_and_decrypts_sops(stack_ru
     assert age[1]["value"] == {"provider": "sops", "secretRef": {"name": "sops-age"}}
 
 
+def test_controller_requests_patch_the_manager_container(stack_run):
+    # Every Flux controller Deployment has one container, the manager (fluxcd/flux2 manifests).
+    requests = patch_of(stack_run("dev"), "Deployment", "source-controller")[0]
+    assert requests["path"] == "/spec/template/spec/containers/0/resources/requests"
+
+
 def test_the_instance_waits_for_what_its_first_sync_needs(stack_run):
     run = stack_run("prod")
     flux = instance(run)

@@ -271,6 +271,37 @@ def test_external_secret_helper_reads_under_the_prefix_after_the_operator():
     assert _depends_on(run, secret, _one(run, ESO_RELEASE))
 
 
+def test_external_secret_helper_templates_the_target_under_its_own_resource_name():
+    def program():
+        cluster = FakeCloudCluster("c", "aws")
+        secrets = Secrets("s", cluster, SecretsArgs(prefix="platform/test/"))
+        external_secret(
+            "repo",
+            store=secrets.store,
+            namespace="apps",
+            data={"value": "repo-token"},
+            secret_type="Opaque",
+            template={"engineVersion": "v2", "data": {"password": "{{ .value }}"}},
+            resource_name="apps-repo",
+            opts=pulumi.ResourceOptions(provider=cluster.provider),
+        )
+        return {}
+
+    run = offline.run("t", config={}, program=program)
+    secret = _one(run, EXTERNAL_SECRET)
+    assert secret.name == "apps-repo"
+    assert secret.inputs["metadata"]["name"] == "repo"
+    assert secret.inputs["spec"]["target"] == {
+        "name": "repo",
+        "creationPolicy": "Owner",
+        "template": {
+            "type": "Opaque",
+            "engineVersion": "v2",
+            "data": {"password": "{{ .value }}"},
+        },
+    }
+
+
 def test_external_secret_helper_needs_remote_keys():
     with pytest.raises(ConfigurationError, match="names no remote keys"):
         external_secret("x", store=SecretStoreRef("platform"), namespace="apps")

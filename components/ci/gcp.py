@@ -3,13 +3,14 @@ Federation: no service account key exists anywhere.
 
 Per stack, a workload identity pool with one OIDC provider for GitHub's token issuer. The
 provider's attribute condition admits only tokens of this repository, by its numeric ids (names
-can be re-registered by someone else once deleted), and only the stack's two subjects. Each
-service account then lets exactly one subject impersonate it:
+can be re-registered by someone else once deleted), and only the stack's deploy subject and its
+two preview subjects. Each service account then lets only its own subjects impersonate it:
 
-- the deploy account: jobs in the stack's GitHub environment, with the project roles
-  `pulumi up` needs;
-- the preview account: pull requests of the repository and the default branch's own jobs, with
-  `roles/viewer`, read access to the state bucket and decrypting with the secrets key.
+- the deploy account: the deploy subject, jobs in the stack's GitHub environment, with the
+  project roles `pulumi up` needs;
+- the preview account: the two preview subjects, pull requests of the repository and the
+  default branch's own jobs, with `roles/viewer`, read access to the state bucket and
+  decrypting with the secrets key.
 
 Sources: google-github-actions/auth v3.0.0 README ("Direct Workload Identity Federation",
 "Workload Identity Federation through a Service Account") and docs/SECURITY_CONSIDERATIONS.md

@@ -14,8 +14,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from kube_platform.components.cluster import Cluster
-from kube_platform.components.security.secrets import API_VERSION as ESO_API_VERSION
-from kube_platform.components.security.secrets import SecretStoreRef
+from kube_platform.components.security.secrets import SecretStoreRef, external_secret
 
 CredentialKind = Literal["token", "ssh-key", "github-app"]
 
@@ -144,58 +143,28 @@ def credentials_secret(
         )
     assert source.store is not None and source.store_key is not None
     return external_secret(
-        cluster,
-        resource_name,
-        layout,
-        source.store,
-        source.store_key,
-        parent=parent,
-        depends_on=depends_on,
+        layout.name,
+        store=source.store,
+        namespace=layout.namespace,
+        data={"value": source.store_key},
+        secret_type=layout.secret_type,
+        template=_external_template(layout),
+        resource_name=resource_name,
+        opts=cluster.child_opts(parent, depends_on=depends_on),
     )
 
 
-def external_secret(
-    cluster: Cluster,
-    resource_name: str,
-    layout: SecretLayout,
-    store: SecretStoreRef,
-    key: str,
-    *,
-    parent: pulumi.Resource,
-    depends_on: Sequence[pulumi.Resource] = (),
-) -> k8s.apiextensions.CustomResource:
-    """An ExternalSecret that writes `layout` with the cloud secret `key` (relative to the
-    store's prefix) as its secret value; the plain keys and labels come from its template."""
+def _external_template(layout: SecretLayout) -> dict[str, Any]:
+    """The template an ExternalSecret writes `layout` with: the cloud secret as the secret
+    key's value (`{{ .value }}`), beside the plain keys and labels."""
     template_data = {k: _escaped(v) for k, v in layout.plain.items()}
-    if layout.template is not None:
-        template_data[layout.secret_key] = layout.template
-    else:
-        template_data[layout.secret_key] = "{{ .value }}"
-    template: dict[str, Any] = {
-        "engineVersion": "v2",
-        "type": layout.secret_type,
-        "data": template_data,
-    }
+    template_data[layout.secret_key] = (
+        layout.template if layout.template is not None else "{{ .value }}"
+    )
+    template: dict[str, Any] = {"engineVersion": "v2", "data": template_data}
     if layout.labels:
         template["metadata"] = {"labels": dict(layout.labels)}
-    return k8s.apiextensions.CustomResource(
-        resource_name,
-        api_version=ESO_API_VERSION,
-        kind="ExternalSecret",
-        metadata=k8s.meta.v1.ObjectMetaArgs(name=layout.name, namespace=layout.namespace),
-        spec={
-            "refreshInterval": "1h",
-            "secretStoreRef": {"kind": store.kind, "name": store.name},
-            "target": {"name": layout.name, "creationPolicy": "Owner", "template": template},
-            "data": [
-                {
-                    "secretKey": "value",
-                    "remoteRef": {"key": pulumi.Output.concat(store.prefix, key)},
-                }
-            ],
-        },
-        opts=cluster.child_opts(parent, depends_on=[*depends_on, *store.dependencies]),
-    )
+    return template
 
 
 def _escaped(value: str) -> str:

@@ -40,6 +40,7 @@ from kube_platform.components.gitops.facts import CONFIG_MAP, facts_config_map
 from kube_platform.components.kubernetes.helm import helm_release, merge_values
 from kube_platform.components.kubernetes.namespace import platform_namespace
 from kube_platform.components.kubernetes.resources import Resources, check_workloads, requests_of
+from kube_platform.components.observability.crds import monitoring_object
 from kube_platform.components.observability.scrapes import gitops_monitoring_values
 from kube_platform.components.validation import (
     Duration,
@@ -50,6 +51,7 @@ from kube_platform.components.validation import (
 )
 
 INSTANCE_API_VERSION = "fluxcd.controlplane.io/v1"
+FLUX_NAMESPACE = "flux-system"
 NOTIFICATION_API_VERSION = "notification.toolkit.fluxcd.io/v1beta3"
 # The operator accepts one FluxInstance, named `flux` (a CEL rule of its CRD).
 INSTANCE_NAME = "flux"
@@ -75,6 +77,7 @@ DEFAULT_RESOURCES: dict[str, Resources] = {
 WORKLOADS = tuple(DEFAULT_RESOURCES)
 # Every Flux controller Deployment has one container, the manager (fluxcd/flux2 manifests).
 MANAGER = "/spec/template/spec/containers/0"
+MANAGER_REQUESTS = f"{MANAGER}/resources/requests"
 # The PodMonitor of the controllers: flux-operator v0.58.1 config/monitoring/flux-controllers.yaml.
 CONTROLLERS_MONITOR = "flux-controllers"
 CONTROLLER_LABEL = "app.kubernetes.io/part-of"
@@ -165,7 +168,7 @@ class FluxArgs(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
 
     namespace: KubernetesName = Field(
-        "flux-system", description="Namespace of the operator and Flux."
+        FLUX_NAMESPACE, description="Namespace of the operator and Flux."
     )
     cluster_type: Literal["kubernetes", "aws", "gcp"] = Field(
         "kubernetes", description="FluxInstance `cluster.type`."
@@ -382,15 +385,15 @@ class Flux(pulumi.ComponentResource):
         """The controllers' own metrics (reconciliations, work queues, API requests: the Flux
         dashboard's panels). The operator's ServiceMonitor covers only the operator, which
         reports every Flux object's readiness (`flux_resource_info`, what the alert reads)."""
-        k8s.apiextensions.CustomResource(
+        monitoring_object(
+            self._cluster,
             f"{self._name}-controllers-monitor",
-            api_version="monitoring.coreos.com/v1",
             kind="PodMonitor",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=CONTROLLERS_MONITOR, namespace=self._args.namespace
-            ),
+            metadata={"name": CONTROLLERS_MONITOR, "namespace": self._args.namespace},
             spec=controllers_monitor_spec(self._args.namespace),
-            opts=self._cluster.child_opts(self, depends_on=[*before, monitoring_crds]),
+            crds=monitoring_crds,
+            parent=self,
+            depends_on=before,
         )
 
     # --- notifications ------------------------------------------------------------------------
@@ -594,7 +597,7 @@ def requests_patch(controller: str, resources: Resources) -> dict[str, Any]:
     operations: list[dict[str, Any]] = [
         {
             "op": "add",
-            "path": f"{MANAGER}/resources/requests",
+            "path": MANAGER_REQUESTS,
             "value": {"cpu": resources.cpu, "memory": resources.memory},
         }
     ]

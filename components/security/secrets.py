@@ -85,7 +85,9 @@ def external_secret(
     extract: Sequence[str] = (),
     target: str | None = None,
     secret_type: str | None = None,
+    template: Mapping[str, Any] | None = None,
     refresh_interval: str = "1h",
+    resource_name: str | None = None,
     opts: pulumi.ResourceOptions | None = None,
 ) -> k8s.apiextensions.CustomResource:
     """Declare an `ExternalSecret` that keeps the Kubernetes Secret `target` (default: `name`)
@@ -93,7 +95,9 @@ def external_secret(
 
     `data` maps a Secret key to a remote key, or to `(remote key, JSON property)`; `extract`
     lists remote keys holding JSON objects whose every field becomes a Secret key. Remote keys
-    are relative to `store.prefix`. Pass the cluster's provider in `opts`."""
+    are relative to `store.prefix`. `template` goes into `target.template` beside
+    `secret_type` (e.g. `engineVersion`, `data`, `metadata`). The Pulumi resource is named
+    `resource_name`, default `name`. Pass the cluster's provider in `opts`."""
     data = data or {}
     if not data and not extract:
         raise ConfigurationError(
@@ -113,8 +117,9 @@ def external_secret(
             }
         )
     target_spec: dict[str, Any] = {"name": target or name, "creationPolicy": "Owner"}
-    if secret_type:
-        target_spec["template"] = {"type": secret_type}
+    target_template = {**({"type": secret_type} if secret_type else {}), **(template or {})}
+    if target_template:
+        target_spec["template"] = target_template
     spec: dict[str, Any] = {
         "refreshInterval": refresh_interval,
         "secretStoreRef": {"kind": store.kind, "name": store.name},
@@ -126,7 +131,7 @@ def external_secret(
         spec["dataFrom"] = [{"extract": {"key": remote(key)}} for key in extract]
     depends = pulumi.ResourceOptions(depends_on=store.dependencies)
     return k8s.apiextensions.CustomResource(
-        name,
+        resource_name or name,
         api_version=API_VERSION,
         kind="ExternalSecret",
         metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=namespace),

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator, model_validator
 
+from kube_platform.components.gitops.flux import FLUX_NAMESPACE
 from kube_platform.components.validation import (
     AgeRecipient,
     DomainName,
@@ -28,9 +29,7 @@ _KNOWN_HOSTS_LINE_RE = re.compile(r"^\S+ (ssh-|ecdsa-|sk-)\S+ [A-Za-z0-9+/=]+( .
 _ECR_HOST_RE = re.compile(r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$")
 _GAR_HOST_RE = re.compile(r"^[a-z0-9-]+-docker\.pkg\.dev$")
 
-CHAT_NOTIFIERS = ("slack", "discord", "msteams", "googlechat")
 COMMIT_STATUS_NOTIFIERS = ("github", "gitlab")
-FLUX_DECRYPT_NAMESPACE = "flux-system"
 FLUX_DECRYPT_SERVICE_ACCOUNT = "kustomize-controller"
 
 
@@ -135,6 +134,11 @@ class GitOpsCredentialsConfig(ConfigModel):
     def secret_part(self) -> str:
         """The config key of this kind's secret value."""
         return "token" if self.kind == "token" else "privateKey"
+
+    @property
+    def secret_value(self) -> SecretValue | None:
+        """This kind's secret value from config; None when it comes from `secretKey`."""
+        return self.token if self.kind == "token" else self.private_key
 
 
 class GitOpsRepositoryConfig(ConfigModel):
@@ -244,8 +248,13 @@ class GitOpsNotificationsConfig(ConfigModel):
     )
 
     @property
+    def commit_status(self) -> bool:
+        """Whether this type sets commit statuses (with a token) rather than posting to chat."""
+        return self.type in COMMIT_STATUS_NOTIFIERS
+
+    @property
     def secret_part(self) -> str:
-        return "token" if self.type in COMMIT_STATUS_NOTIFIERS else "address"
+        return "token" if self.commit_status else "address"
 
 
 class GitOpsImageAutomationConfig(ConfigModel):
@@ -309,6 +318,17 @@ class GitOpsConfig(ConfigModel):
 
 
 # --- cross-key checks ----------------------------------------------------------------------
+
+
+def argocd_hostname(cfg: StackConfig) -> str | None:
+    """Where the Argo CD UI is served: as configured, else `argocd.<ingress.domain>`; None
+    unless Argo CD is the engine and exposed, and there is a domain."""
+    gitops = cfg.gitops
+    if gitops is None or gitops.engine != "argocd" or not gitops.argocd.expose:
+        return None
+    if cfg.ingress.domain is None:
+        return None
+    return gitops.argocd.hostname or f"argocd.{cfg.ingress.domain}"
 
 
 def problems(cfg: StackConfig) -> list[tuple[str, str]]:
@@ -451,7 +471,7 @@ def _credential_problems(cfg: StackConfig, gitops: GitOpsConfig) -> list[tuple[s
         schemes = " or ".join(f"{s}://" for s in allowed[creds.kind])
         found.append((f"{key}.kind", f"{creds.kind} credentials work with {schemes} URLs only"))
     secret_part = creds.secret_part
-    has_secret = getattr(creds, "token" if secret_part == "token" else "private_key") is not None
+    has_secret = creds.secret_value is not None
     if has_secret and creds.secret_key is not None:
         found.append(
             (
@@ -546,11 +566,11 @@ def _sops_problems(cfg: StackConfig, gitops: GitOpsConfig) -> list[tuple[str, st
             ("gitops.sops.enabled", f"SOPS decryption needs a key and this stack has none; {fix}")
         )
     decrypter = (cfg.secrets.sops.decrypt_namespace, cfg.secrets.sops.decrypt_service_account)
-    if cfg.sops_enabled() and decrypter != (FLUX_DECRYPT_NAMESPACE, FLUX_DECRYPT_SERVICE_ACCOUNT):
+    if cfg.sops_enabled() and decrypter != (FLUX_NAMESPACE, FLUX_DECRYPT_SERVICE_ACCOUNT):
         found.append(
             (
                 "secrets.sops.decryptServiceAccount",
-                f"Flux decrypts as {FLUX_DECRYPT_NAMESPACE}/{FLUX_DECRYPT_SERVICE_ACCOUNT}, but "
+                f"Flux decrypts as {FLUX_NAMESPACE}/{FLUX_DECRYPT_SERVICE_ACCOUNT}, but "
                 f"the SOPS key lets only {decrypter[0]}/{decrypter[1]} decrypt; remove "
                 "secrets.sops.decryptNamespace and decryptServiceAccount",
             )
@@ -597,7 +617,7 @@ def _notification_problems(cfg: StackConfig, gitops: GitOpsConfig) -> list[tuple
                 "`pulumi config set --secret --path` instead",
             )
         )
-    if notes.type in COMMIT_STATUS_NOTIFIERS and gitops.repository.is_oci:
+    if notes.commit_status and gitops.repository.is_oci:
         found.append(
             (
                 f"{key}.type",

@@ -17,7 +17,7 @@ from kube_platform.stacks.config.cluster import ClusterConfig, NodePoolConfig
 from kube_platform.stacks.config.cluster import problems as cluster_problems
 from kube_platform.stacks.config.databases import DatabaseConfig
 from kube_platform.stacks.config.databases import problems as database_problems
-from kube_platform.stacks.config.gitops import GitOpsConfig
+from kube_platform.stacks.config.gitops import GitOpsConfig, argocd_hostname
 from kube_platform.stacks.config.gitops import problems as gitops_problems
 from kube_platform.stacks.config.observability import (
     MONITORING_NAMESPACE,
@@ -117,17 +117,10 @@ class StackConfig(ConfigModel):
         """The hostnames platform services serve through the Gateway, each with the namespace
         whose routes the Gateway admits for it and the key that sets it. They share the
         Gateway's rules with `access.namespaces[].hostnames`: one namespace per name."""
-        domain = self.ingress.domain
         routes: list[PlatformRoute] = []
-        gitops = self.gitops
-        if domain and gitops is not None and gitops.engine == "argocd" and gitops.argocd.expose:
-            routes.append(
-                PlatformRoute(
-                    "gitops.argocd.hostname",
-                    ARGOCD_NAMESPACE,
-                    gitops.argocd.hostname or f"argocd.{domain}",
-                )
-            )
+        argocd = argocd_hostname(self)
+        if argocd is not None:
+            routes.append(PlatformRoute("gitops.argocd.hostname", ARGOCD_NAMESPACE, argocd))
         grafana = grafana_hostname(self)
         if grafana is not None:
             key = "observability.grafana" + (

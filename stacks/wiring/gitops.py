@@ -33,7 +33,7 @@ from kube_platform.components.security.secrets import SecretStoreRef
 from kube_platform.components.security.sops import ENCRYPTED_REGEX
 from kube_platform.stacks import footprint
 from kube_platform.stacks.config import GitOpsConfig, GitOpsCredentialsConfig, StackConfig
-from kube_platform.stacks.config.gitops import COMMIT_STATUS_NOTIFIERS, oci_registry_cloud
+from kube_platform.stacks.config.gitops import argocd_hostname, oci_registry_cloud
 from kube_platform.stacks.wiring.secrets import GITOPS_NAMESPACES, PlatformSecrets, secret_prefix
 from kube_platform.stacks.wiring.traffic import Traffic
 
@@ -177,7 +177,7 @@ def _credentials(
 ) -> RepositoryCredentials | None:
     if creds is None:
         return None
-    value = creds.token if creds.kind == "token" else creds.private_key
+    value = creds.secret_value
     if value is not None:
         source = SecretSource(value=pulumi.Output.secret(value.get_secret_value()))
     else:
@@ -259,13 +259,13 @@ def _notifications(
     else:
         assert store is not None, "validated: secretKey needs a cloud secret store"
         source = SecretSource(store=store, store_key=notes.secret_key)
-    commit_status = notes.type in COMMIT_STATUS_NOTIFIERS
     return FluxNotifications(
         type=notes.type,
         secret=source,
-        secret_key="token" if commit_status else "address",
+        # Flux's provider Secret keys the value as the config does: `token` or `address`.
+        secret_key=part,
         channel=notes.channel,
-        address=_https_address(cfg.gitops.repository.url) if commit_status else None,
+        address=_https_address(cfg.gitops.repository.url) if notes.commit_status else None,
         severity=notes.severity,
         namespaces=tuple(n.name for n in cfg.access.namespaces),
         metadata={"stack": stack, "tier": cfg.tier.value},
@@ -280,11 +280,9 @@ def _https_address(url: str) -> str:
 
 
 def _argocd_route(cfg: StackConfig, traffic: Traffic) -> ArgoCdRoute | None:
-    assert cfg.gitops is not None
-    argocd = cfg.gitops.argocd
-    if not argocd.expose or cfg.ingress.domain is None:
+    hostname = argocd_hostname(cfg)
+    if hostname is None:
         return None
-    hostname = argocd.hostname or f"argocd.{cfg.ingress.domain}"
     assert traffic.gateway_api is not None
     return ArgoCdRoute(
         hostname=hostname,

@@ -9,6 +9,8 @@ from typing import Any
 import pulumi
 
 from kube_platform.components.cluster import Cluster
+from kube_platform.components.gitops.argocd import ARGOCD_NAMESPACE
+from kube_platform.components.gitops.flux import FLUX_NAMESPACE
 from kube_platform.components.security.secrets import (
     ReplicatedSecret,
     Secrets,
@@ -23,7 +25,7 @@ from kube_platform.stacks.config.observability import MONITORING_NAMESPACE
 
 ESO_NAMESPACE = "external-secrets"
 TAILSCALE_NAMESPACE = "tailscale"
-GITOPS_NAMESPACES = {"flux": "flux-system", "argocd": "argocd"}
+GITOPS_NAMESPACES = {"flux": FLUX_NAMESPACE, "argocd": ARGOCD_NAMESPACE}
 
 
 @dataclass
